@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Booleans from env: only explicit words, so a typo fails loudly instead of meaning "false". */
+const envBool = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => ['1', 'true', 'yes'].includes(v));
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+
+const schema = z.object({
+  PORT: int(8080, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  OMNISEARCH_DATA_DIR: z.string().min(1).default('./data'),
+  /** `real` (pulled from the hub), `tiny`/`full` (built here, random weights) or a folder holding a pack. */
+  OMNISEARCH_MODELS: z.string().min(1).default('real'),
+  /** Where `models pull` / `models build` put packs. */
+  OMNISEARCH_MODELS_DIR: z.string().min(1).default('./models'),
+  OMNISEARCH_DEVICE: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+  /** onnxruntime intra-op threads; 0 lets onnxruntime decide (one per physical core). */
+  OMNISEARCH_THREADS: int(0, 0, 256),
+  /** Local product image paths must resolve inside this folder. Defaults to `<data dir>/images`. */
+  OMNISEARCH_IMAGE_ROOT: z.string().min(1).optional(),
+  OMNISEARCH_INGEST_BATCH: int(16, 1, 1024),
+  /** Which stored embedding the ANN index holds per product: image, text, or a weighted mix. */
+  OMNISEARCH_PRODUCT_VECTOR: z.enum(['image', 'text', 'mix']).default('mix'),
+  /** Image share of the product vector when OMNISEARCH_PRODUCT_VECTOR=mix. */
+  OMNISEARCH_PRODUCT_IMAGE_WEIGHT: z.coerce.number().min(0).max(1).default(0.5),
+  /** Ingest the bundled demo catalog when the store is empty at start. */
+  OMNISEARCH_DEMO: envBool.default(true),
+  OMNISEARCH_MAX_JSON_BYTES: int(5 * 1024 * 1024, 1024),
+  OMNISEARCH_MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024),
+  OMNISEARCH_MAX_IMAGE_PIXELS: int(40_000_000, 1),
+  OMNISEARCH_MAX_AUDIO_BYTES: int(10 * 1024 * 1024, 1024),
+  OMNISEARCH_MAX_AUDIO_SECONDS: z.coerce.number().positive().max(600).default(30),
+  /** Remote product image fetches at ingest: private/loopback targets are refused unless this is set. */
+  OMNISEARCH_ALLOW_PRIVATE_IMAGE_URLS: envBool.default(false),
+  OMNISEARCH_HF_ENDPOINT: z.string().url().default('https://huggingface.co'),
+});
+
+export type Config = z.infer<typeof schema> & {
+  dataDir: string;
+  imageRoot: string;
+  modelsDir: string;
+};
+
+/** Parse env into config; a bad value throws one message naming every offending variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const dataDir = path.resolve(c.OMNISEARCH_DATA_DIR);
+  return {
+    ...c,
+    dataDir,
+    imageRoot: path.resolve(c.OMNISEARCH_IMAGE_ROOT ?? path.join(dataDir, 'images')),
+    modelsDir: path.resolve(c.OMNISEARCH_MODELS_DIR),
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
