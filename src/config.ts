@@ -19,6 +19,11 @@ const schema = z.object({
   /** Local product image paths must resolve inside this folder. Defaults to `<data dir>/images`. */
   OMNISEARCH_IMAGE_ROOT: z.string().min(1).optional(),
   OMNISEARCH_INGEST_BATCH: int(16, 1, 1024),
+  /** Micro-batching of concurrent requests per model: largest batch, and how long the first item waits. */
+  OMNISEARCH_BATCH_MAX: int(16, 1, 256),
+  OMNISEARCH_BATCH_WAIT_MS: int(2, 0, 1000),
+  /** Requests allowed to wait per model; beyond it the answer is 503 with Retry-After. */
+  OMNISEARCH_QUEUE_MAX: int(256, 1, 100_000),
   /** Which stored embedding the ANN index holds per product: image, text, or a weighted mix. */
   OMNISEARCH_PRODUCT_VECTOR: z.enum(['image', 'text', 'mix']).default('mix'),
   /** Image share of the product vector when OMNISEARCH_PRODUCT_VECTOR=mix. */

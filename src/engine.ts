@@ -1,0 +1,280 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config.ts';
+import { log } from './log.ts';
+import { Batcher } from './models/batcher.ts';
+import { ClipModel } from './models/clip.ts';
+import { FusionModel } from './models/fusion.ts';
+import { IntentModel } from './models/intent.ts';
+import { readManifest, type PackManifest } from './models/registry.ts';
+import type { ModelSession, RuntimeOptions } from './models/runtime.ts';
+import { WhisperModel } from './models/whisper.ts';
+import { CatalogStore } from './catalog/store.ts';
+import { openSyncedIndex } from './catalog/index-sync.ts';
+import { ingestProducts, type IngestResult } from './catalog/ingest.ts';
+import type { Product, ProductFacets, SearchFilters } from './catalog/types.ts';
+import type { VectorIndex } from './index/hnsw.ts';
+import { decodeImage } from './media/image.ts';
+import { decodeAudio } from './media/audio.ts';
+import type { DecodedImage } from './media/types.ts';
+import { buildLexicon, type Lexicon } from './understanding/lexicon.ts';
+import { understandQuery, type QueryUnderstanding } from './understanding/understand.ts';
+import { runSearch, normalise, type SearchRequest, type SearchResponse } from './search/search.ts';
+
+export interface ModelInfo {
+  role: string;
+  file: string;
+  variant: string;
+  provider: string;
+  providerReason: string;
+}
+
+/** Where a shop's own trained heads live; they win over the pack's. */
+export const trainedIntentDir = (dataDir: string) => path.join(dataDir, 'models', 'intent');
+export const trainedFusionFile = (dataDir: string) => path.join(dataDir, 'models', 'fusion', 'model.onnx');
+
+/**
+ * Owns every long-lived piece: models, micro-batchers, the catalog store, the ANN index and the
+ * lexicon. HTTP routes and the CLI call its methods; the work itself lives in search/, catalog/,
+ * understanding/ and models/.
+ */
+export class Engine {
+  private lexiconCache: Lexicon | null = null;
+  private saveTimer: NodeJS.Timeout | null = null;
+  private saving: Promise<void> | null = null;
+  readonly textQueue: Batcher<string, Float32Array>;
+  readonly imageQueue: Batcher<DecodedImage, Float32Array>;
+  readonly intentQueue: Batcher<string, Awaited<ReturnType<IntentModel['classify']>>[number]>;
+  readonly sttQueue: Batcher<{ samples: Float32Array; language?: string }, { text: string; language: string }>;
+  onStage?: (stage: string, ms: number) => void;
+
+  private constructor(
+    readonly config: Config,
+    readonly packDir: string,
+    readonly manifest: PackManifest,
+    readonly clip: ClipModel,
+    public intent: IntentModel,
+    readonly whisper: WhisperModel,
+    public fusion: FusionModel,
+    readonly store: CatalogStore,
+    readonly index: VectorIndex,
+    readonly startup: { indexApplied: number; indexRebuilt: boolean; indexMs: number },
+  ) {
+    const c = config;
+    this.textQueue = new Batcher((t) => this.clip.embedTexts(t), { name: 'clip-text', maxBatch: c.OMNISEARCH_BATCH_MAX, maxWaitMs: c.OMNISEARCH_BATCH_WAIT_MS, maxQueue: c.OMNISEARCH_QUEUE_MAX });
+    this.imageQueue = new Batcher((i) => this.clip.embedImages(i), { name: 'clip-vision', maxBatch: c.OMNISEARCH_BATCH_MAX, maxWaitMs: c.OMNISEARCH_BATCH_WAIT_MS, maxQueue: c.OMNISEARCH_QUEUE_MAX });
+    this.intentQueue = new Batcher((t) => this.intent.classify(t), { name: 'intent', maxBatch: c.OMNISEARCH_BATCH_MAX, maxWaitMs: c.OMNISEARCH_BATCH_WAIT_MS, maxQueue: c.OMNISEARCH_QUEUE_MAX });
+    // Whisper decodes token by token; one request at a time, a short bounded queue behind it.
+    this.sttQueue = new Batcher(
+      async ([r]) => [await this.whisper.transcribe(r.samples, { language: r.language })],
+      { name: 'whisper', maxBatch: 1, maxWaitMs: 0, maxQueue: Math.max(4, Math.floor(c.OMNISEARCH_QUEUE_MAX / 8)) },
+    );
+  }
+
+  static async open(config: Config, packDir: string): Promise<Engine> {
+    const t0 = performance.now();
+    const manifest = readManifest(packDir);
+    const rt: RuntimeOptions = { device: config.OMNISEARCH_DEVICE, threads: config.OMNISEARCH_THREADS };
+    const w = manifest.models.whisper.files;
+    const [clip, intent, whisper] = await Promise.all([
+      ClipModel.load(packDir, manifest, rt),
+      IntentModel.loadPreferred(trainedIntentDir(config.dataDir), packDir, manifest, rt),
+      WhisperModel.load(path.join(packDir, manifest.models.whisper.dir), { encoder: w.encoder, decoder: w.decoder }, rt),
+    ]);
+    const fusion = await FusionModel.load(trainedFusionFile(config.dataDir), clip.dim, rt, path.join(config.dataDir, 'models'));
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const store = CatalogStore.open(path.join(config.dataDir, 'catalog.db'));
+    const synced = await openSyncedIndex(store, path.join(config.dataDir, 'index'), clip.dim);
+    const engine = new Engine(config, packDir, manifest, clip, intent, whisper, fusion, store, synced.index, {
+      indexApplied: synced.applied,
+      indexRebuilt: synced.rebuilt,
+      indexMs: Math.round(synced.ms),
+    });
+    await engine.ensureProductVectorSetting();
+    await engine.warmUp();
+    log.info(
+      { packDir, products: store.count(), indexSize: synced.index.size, indexApplied: synced.applied, rebuilt: synced.rebuilt, ms: Math.round(performance.now() - t0) },
+      'engine ready',
+    );
+    return engine;
+  }
+
+  /** One tiny run per model so the first real request doesn't pay for graph initialisation. */
+  private async warmUp(): Promise<void> {
+    const blank: DecodedImage = { data: new Uint8Array(32 * 32 * 3).fill(255), width: 32, height: 32, channels: 3 };
+    await Promise.all([
+      this.clip.embedTexts(['warm up']),
+      this.clip.embedImages([blank]),
+      this.intent.classify(['warm up']),
+      this.whisper.transcribe(new Float32Array(1600), { maxNewTokens: 2, language: this.whisper.languages.includes('en') ? 'en' : undefined }),
+      this.fusion.fuse([{ text: new Float32Array(this.clip.dim), image: null, weights: { text: 1, image: 1 } }]),
+    ]);
+  }
+
+  models(): ModelInfo[] {
+    const info = (role: string, s: ModelSession): ModelInfo => ({
+      role,
+      file: path.relative(process.cwd(), s.file) || s.file,
+      variant: s.variant,
+      provider: s.provider,
+      providerReason: s.providerReason,
+    });
+    const [clipText, clipVision] = this.clip.sessions();
+    const [whEnc, whDec] = this.whisper.sessions();
+    return [
+      info('clip-text', clipText),
+      info('clip-vision', clipVision),
+      ...this.intent.sessions().map((s, i) => info(i === 0 ? 'intent' : 'intent-head', s)),
+      info('whisper-encoder', whEnc),
+      info('whisper-decoder', whDec),
+      info('fusion', this.fusion.session),
+    ];
+  }
+
+  // ---- catalog ----------------------------------------------------------------------------
+
+  productVector = (text: Float32Array, image: Float32Array | null): Float32Array => {
+    const mode = this.config.OMNISEARCH_PRODUCT_VECTOR;
+    if (!image || mode === 'text') return normalise(text);
+    if (mode === 'image') return normalise(image);
+    const wi = this.config.OMNISEARCH_PRODUCT_IMAGE_WEIGHT;
+    return normalise(text.map((t, i) => (1 - wi) * t + wi * image[i]));
+  };
+
+  async upsertProducts(products: Product[], onProgress?: (done: number, total: number) => void): Promise<IngestResult> {
+    const res = await ingestProducts(
+      {
+        embedTexts: (t) => this.clip.embedTexts(t),
+        embedImages: (i) => this.clip.embedImages(i),
+        productVector: this.productVector,
+        store: this.store,
+        indexUpsert: (id, v, p) => this.index.upsert(id, v, facetsOf(p)),
+        images: {
+          imageRoot: this.config.imageRoot,
+          maxBytes: this.config.OMNISEARCH_MAX_IMAGE_BYTES,
+          maxPixels: this.config.OMNISEARCH_MAX_IMAGE_PIXELS,
+          allowPrivateUrls: this.config.OMNISEARCH_ALLOW_PRIVATE_IMAGE_URLS,
+        },
+      },
+      products,
+      { batchSize: this.config.OMNISEARCH_INGEST_BATCH, onProgress },
+    );
+    if (res.upserted.length > 0) this.catalogChanged();
+    return res;
+  }
+
+  deleteProduct(id: string): boolean {
+    const { deleted } = this.store.delete([id]);
+    if (deleted.length === 0) return false;
+    this.index.remove(id);
+    this.catalogChanged();
+    return true;
+  }
+
+  private catalogChanged(): void {
+    this.lexiconCache = null;
+    this.scheduleSave();
+  }
+
+  /**
+   * The store is the durable truth (acknowledged writes are committed in SQLite WAL); the index
+   * file is a cache saved shortly after writes and caught up from the store's change log at start.
+   */
+  private scheduleSave(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      void this.saveIndex().catch((err) => log.error({ err }, 'index save failed; it will be caught up from the store at start'));
+    }, 2000);
+    this.saveTimer.unref();
+  }
+
+  async saveIndex(): Promise<void> {
+    while (this.saving) await this.saving;
+    this.saving = this.index.save(this.store.lastSeq()).finally(() => (this.saving = null));
+    await this.saving;
+  }
+
+  /** When OMNISEARCH_PRODUCT_VECTOR changes, product vectors are recomputed from the stored embeddings. */
+  private async ensureProductVectorSetting(): Promise<void> {
+    const file = path.join(this.config.dataDir, 'product-vector.json');
+    const want = JSON.stringify({ mode: this.config.OMNISEARCH_PRODUCT_VECTOR, imageWeight: this.config.OMNISEARCH_PRODUCT_IMAGE_WEIGHT });
+    const have = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
+    if (have === want) return;
+    if (have !== null && this.store.count() > 0) {
+      log.info({ from: have, to: want }, 'product vector setting changed; recomputing product vectors');
+      let n = 0;
+      for (const e of this.store.allEmbeddings()) {
+        const v = this.productVector(e.text, e.image);
+        this.store.setVector(e.id, v);
+        this.index.upsert(e.id, v, e.facets);
+        n++;
+      }
+      await this.saveIndex();
+      log.info({ products: n }, 'product vectors recomputed');
+    }
+    fs.writeFileSync(file, want);
+  }
+
+  lexicon(): Lexicon {
+    this.lexiconCache ??= buildLexicon(this.store.facets());
+    return this.lexiconCache;
+  }
+
+  // ---- queries ----------------------------------------------------------------------------
+
+  understand(text: string): Promise<QueryUnderstanding> {
+    return understandQuery(text, { classify: (t) => this.intentQueue.run(t), lexicon: () => this.lexicon() });
+  }
+
+  async transcribe(bytes: Uint8Array, language?: string): Promise<{ text: string; language: string | null; durationMs: number }> {
+    const audio = await decodeAudio(bytes, { maxBytes: this.config.OMNISEARCH_MAX_AUDIO_BYTES, maxSeconds: this.config.OMNISEARCH_MAX_AUDIO_SECONDS });
+    if (audio.silent) return { text: '', language: null, durationMs: Math.round(audio.durationMs) };
+    const r = await this.sttQueue.run({ samples: audio.samples, language });
+    return { text: r.text.trim(), language: r.language, durationMs: Math.round(audio.durationMs) };
+  }
+
+  search(req: SearchRequest): Promise<SearchResponse> {
+    const c = this.config;
+    return runSearch(req, {
+      decodeImage: (b) => decodeImage(b, { maxBytes: c.OMNISEARCH_MAX_IMAGE_BYTES, maxPixels: c.OMNISEARCH_MAX_IMAGE_PIXELS }),
+      decodeAudio: (b) => decodeAudio(b, { maxBytes: c.OMNISEARCH_MAX_AUDIO_BYTES, maxSeconds: c.OMNISEARCH_MAX_AUDIO_SECONDS }),
+      transcribe: (samples, language) => this.sttQueue.run({ samples, language }),
+      understand: (text) => this.understand(text),
+      embedText: (text) => this.textQueue.run(text),
+      embedImage: (img) => this.imageQueue.run(img),
+      fuse: async (parts) => (await this.fusion.fuse([parts]))[0],
+      annSearch: (v, k, o) => this.index.search(v, k, o),
+      lexicalSearch: (text, o) => this.store.lexicalSearch(text, o),
+      hydrate: (ids) => this.store.getMany(ids),
+      embeddings: (id) => this.store.embeddings(id),
+      onStage: this.onStage,
+    });
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------
+
+  async reloadIntent(): Promise<{ labels: string[]; source: string }> {
+    const rt: RuntimeOptions = { device: this.config.OMNISEARCH_DEVICE, threads: this.config.OMNISEARCH_THREADS };
+    const next = await IntentModel.loadPreferred(trainedIntentDir(this.config.dataDir), this.packDir, this.manifest, rt);
+    await next.classify(['warm up']);
+    const old = this.intent;
+    this.intent = next; // swapped between batches: the batcher reads `this.intent` per batch
+    await old.release();
+    log.info({ labels: next.labels, source: next.source }, 'intent model reloaded');
+    return { labels: next.labels, source: next.source };
+  }
+
+  async close(): Promise<void> {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    await this.saveIndex();
+    this.store.close();
+  }
+}
+
+export function facetsOf(p: Product): ProductFacets {
+  return { category: p.category, brand: p.brand, color: p.color, price: p.price, currency: p.currency };
+}
+
+export type { SearchFilters };
