@@ -23,7 +23,8 @@ export function normalizeWithMap(original: string): NormalizedText {
   const map: number[] = [];
   const chunk = /\P{M}\p{M}*|\p{M}+/gsu;
   for (const m of original.matchAll(chunk)) {
-    const out = m[0].normalize('NFKC').toLowerCase();
+    // Curly apostrophes are folded so "men’s" meets "men's".
+    const out = m[0].normalize('NFKC').toLowerCase().replace(/\u2019/g, "'");
     for (let k = 0; k < out.length; k++) map.push(m.index);
     norm += out;
   }
