@@ -259,7 +259,6 @@ const ATTRIBUTE_SLOTS: Record<string, LexSlot | undefined> = { material: 'materi
 export function buildLexicon(facets: LexiconFacets): Lexicon {
   const en = new Map<string, LexEntry[]>();
   const zh = new Map<string, LexEntry[]>();
-  const fuzzy = new Map<string, LexEntry[]>();
 
   /** Adds `entry` under every spelling of `surface`; a catalog entry displaces a synonym for the same slot. */
   const add = (surface: string, entry: LexEntry, variants: boolean) => {
@@ -274,11 +273,6 @@ export function buildLexicon(facets: LexiconFacets): Lexicon {
       if (same === -1) list.push(entry);
       else if (list[same].source === 'synonym' && entry.source === 'lexicon') list[same] = entry;
       map.set(sp, list);
-      if ((entry.slot === 'brand' || entry.slot === 'category') && !hasCjk(sp)) {
-        const fl = fuzzy.get(sp) ?? [];
-        if (!fl.includes(entry)) fl.push(entry);
-        fuzzy.set(sp, fl);
-      }
     }
   };
 
@@ -324,7 +318,8 @@ export function buildLexicon(facets: LexiconFacets): Lexicon {
     for (const sp of slot === 'category' ? numberVariants(name) : [name]) {
       const list = en.get(sp);
       const i = list?.findIndex((e) => e.slot === slot) ?? -1;
-      if (list && i >= 0 && entry.filterValues.length > 0) list[i] = entry;
+      // Still a catalog word, so the match reports source 'lexicon'.
+      if (list && i >= 0 && entry.filterValues.length > 0) list[i] = { ...entry, source: 'lexicon' };
     }
   }
 
@@ -332,6 +327,10 @@ export function buildLexicon(facets: LexiconFacets): Lexicon {
   for (const b of BLOCKERS.zh) zh.set(b, [{ slot: 'none', value: b, filterValues: [], source: 'synonym' }]);
 
   const letters = (s: string) => s.replace(/[^\p{L}\p{N}]/gu, '').length;
+  // Typo targets: the final brand/category entries of every English surface.
+  const fuzzy = [...en.entries()]
+    .map(([term, entries]) => [term, entries.filter((e) => e.slot === 'brand' || e.slot === 'category')] as const)
+    .filter(([term, entries]) => entries.length > 0 && letters(term) >= 4);
   return {
     version: facetsFingerprint(facets),
     en,
@@ -340,8 +339,7 @@ export function buildLexicon(facets: LexiconFacets): Lexicon {
     zhLengths: uniq([...zh.keys()].map((k) => k.length).map(String))
       .map(Number)
       .sort((a, b) => b - a),
-    fuzzy: [...fuzzy.entries()]
-      .filter(([term]) => letters(term) >= 4)
+    fuzzy: fuzzy
       .map(([term, entries]) => ({ term, letters: letters(term), tokens: term.split(' ').length, entries }))
       .sort((a, b) => (a.term < b.term ? -1 : a.term > b.term ? 1 : 0)),
     price: facets.price ? { p25: facets.price.p25, median: facets.price.median } : null,
