@@ -37,6 +37,17 @@ const schema = z.object({
   OMNISEARCH_MAX_AUDIO_SECONDS: z.coerce.number().positive().max(600).default(30),
   /** Remote product image fetches at ingest: private/loopback targets are refused unless this is set. */
   OMNISEARCH_ALLOW_PRIVATE_IMAGE_URLS: envBool.default(false),
+  /** API keys, comma-separated. None configured = dev mode: everything open, loud warning at start. */
+  OMNISEARCH_ADMIN_KEYS: z.string().default(''),
+  OMNISEARCH_SEARCH_KEYS: z.string().default(''),
+  /** A file of keys, one `admin:<key>` or `search:<key>` per line (# comments allowed). */
+  OMNISEARCH_KEY_FILE: z.string().optional(),
+  /** Token bucket per API key (or per client IP without one): sustained requests/s and burst. 0 = off. */
+  OMNISEARCH_RATE_LIMIT_RPS: z.coerce.number().min(0).default(50),
+  OMNISEARCH_RATE_LIMIT_BURST: int(100, 1),
+  /** Whether to take the client IP from X-Forwarded-For (only behind a proxy you run). */
+  OMNISEARCH_TRUST_PROXY: envBool.default(false),
+  OMNISEARCH_REQUEST_TIMEOUT_MS: int(30_000, 100),
   OMNISEARCH_HF_ENDPOINT: z.string().url().default('https://huggingface.co'),
 });
 

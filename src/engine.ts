@@ -259,7 +259,9 @@ export class Engine {
     const next = await IntentModel.loadPreferred(trainedIntentDir(this.config.dataDir), this.packDir, this.manifest, rt);
     await next.classify(['warm up']);
     const old = this.intent;
-    this.intent = next; // swapped between batches: the batcher reads `this.intent` per batch
+    this.intent = next; // the batcher reads `this.intent` per batch, so new batches use the new model
+    // A batch already running still holds the old sessions: release them only once it is done.
+    while (this.intentQueue.stats.running) await new Promise((r) => setTimeout(r, 5));
     await old.release();
     log.info({ labels: next.labels, source: next.source }, 'intent model reloaded');
     return { labels: next.labels, source: next.source };

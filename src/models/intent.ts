@@ -1,14 +1,18 @@
 /**
- * Query intent classification with a BERT sequence classifier (logits -> softmax over the labels
- * of config.json `id2label`).
+ * Query intent classification (logits -> softmax over the labels of config.json `id2label`), from
+ * either of two layouts:
+ * - a BERT sequence classifier, `onnx/model.onnx` -> `logits` (the pack's `intent/` model);
+ * - a trained head (`omnisearch train-intent`): a frozen BERT encoder (`config.json`
+ *   `omnisearch_head.encoder`) whose pooled features feed `onnx/head.onnx` -> `logits`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { loadTokenizer } from './hf.ts';
 import { resolveModelFile, type PackManifest, type Variant } from './registry.ts';
-import { createSession, type ModelSession, type RuntimeOptions } from './runtime.ts';
+import { createSession, ort, type ModelSession, type RuntimeOptions } from './runtime.ts';
 import { rows, textFeeds } from './text-inputs.ts';
+import { BertEncoder, type Pooling } from './bert-encoder.ts';
 import { log } from '../log.ts';
 
 export interface IntentScore {
@@ -44,13 +48,56 @@ export function softmax(logits: Float32Array): Float32Array {
   return out;
 }
 
+/** config.json of a trained head: where its frozen encoder lives and how features are pooled. */
+export interface HeadConfig {
+  encoder: { dir: string; file: string };
+  pooling: Pooling;
+}
+
+export function readHeadConfig(dir: string): HeadConfig | null {
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { omnisearch_head?: HeadConfig };
+  return config.omnisearch_head ?? null;
+}
+
 export class IntentModel {
+  private head: { encoder: BertEncoder; ms: ModelSession; pooling: Pooling } | null = null;
+  /** Where the model came from: the pack's classifier or a trained head folder. */
+  source = '';
+
   private constructor(
     private readonly ms: ModelSession,
-    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly tokenizer: PreTrainedTokenizer | null,
     readonly labels: string[],
     private readonly maxLength: number,
   ) {}
+
+  /** A shop's trained head (`<data dir>/models/intent`) when present, else the pack's intent model. */
+  static async loadPreferred(trainedDir: string, packDir: string, manifest: PackManifest, rt: RuntimeOptions): Promise<IntentModel> {
+    if (fs.existsSync(path.join(trainedDir, 'config.json'))) return IntentModel.loadHead(trainedDir, rt);
+    const entry = manifest.models.intent;
+    if (!entry) throw new Error(`model pack ${packDir} has no intent model; run \`omnisearch train-intent\` or \`omnisearch models pull\``);
+    const headDir = path.resolve(packDir, entry.dir);
+    if (entry.files.head) return IntentModel.loadHead(headDir, rt);
+    const m = await IntentModel.load(packDir, manifest, rt);
+    m.source = headDir;
+    return m;
+  }
+
+  /** A trained head folder: config.json (labels + encoder location), onnx/head.onnx. */
+  static async loadHead(dir: string, rt: RuntimeOptions): Promise<IntentModel> {
+    const cfg = readHeadConfig(dir);
+    if (!cfg) throw new Error(`${dir}/config.json is not a trained intent head (no omnisearch_head)`);
+    const labels = readLabels(dir);
+    const encoderDir = path.resolve(dir, cfg.encoder.dir);
+    const [encoder, ms] = await Promise.all([
+      BertEncoder.load(encoderDir, cfg.encoder.file, rt, { maxLength: MAX_QUERY_TOKENS }),
+      createSession(path.join(dir, 'onnx', 'head.onnx'), rt),
+    ]);
+    const m = new IntentModel(ms, null, labels, MAX_QUERY_TOKENS);
+    m.head = { encoder, ms, pooling: cfg.pooling };
+    m.source = dir;
+    return m;
+  }
 
   static async load(packDir: string, manifest: PackManifest, rt: RuntimeOptions, variant: Variant = 'fp32'): Promise<IntentModel> {
     const r = resolveModelFile(packDir, 'intent', 'model', variant, manifest);
@@ -63,9 +110,7 @@ export class IntentModel {
 
   async classify(texts: string[]): Promise<IntentResult[]> {
     if (texts.length === 0) return [];
-    const feeds = textFeeds(this.tokenizer, this.ms, texts, { padding: true, maxLength: this.maxLength });
-    const out = await this.ms.session.run(feeds, ['logits']);
-    return rows(out.logits!).map((logits) => {
+    return (await this.logits(texts)).map((logits) => {
       if (logits.length !== this.labels.length) throw new Error(`intent model gives ${logits.length} logits for ${this.labels.length} labels`);
       const ranked = [...softmax(logits)].map((confidence, i) => ({ label: this.labels[i]!, confidence })).sort((a, b) => b.confidence - a.confidence);
       const [top, ...alternatives] = ranked;
@@ -73,7 +118,28 @@ export class IntentModel {
     });
   }
 
+  /** Raw logits per text, from whichever layout this model has. */
+  async logits(texts: string[]): Promise<Float32Array[]> {
+    if (this.head) {
+      const features = await this.head.encoder.embed(texts, { pooling: this.head.pooling });
+      const dim = features[0]!.length;
+      const flat = new Float32Array(features.length * dim);
+      features.forEach((f, i) => flat.set(f, i * dim));
+      const input = this.head.ms.inputNames[0]!;
+      const out = await this.head.ms.session.run({ [input]: new ort.Tensor('float32', flat, [features.length, dim]) }, ['logits']);
+      return rows(out.logits!);
+    }
+    const feeds = textFeeds(this.tokenizer!, this.ms, texts, { padding: true, maxLength: this.maxLength });
+    const out = await this.ms.session.run(feeds, ['logits']);
+    return rows(out.logits!);
+  }
+
   sessions(): ModelSession[] {
-    return [this.ms];
+    return this.head ? [...this.head.encoder.sessions(), this.head.ms] : [this.ms];
+  }
+
+  /** Frees the onnxruntime sessions (after a reload swapped in a new model). */
+  async release(): Promise<void> {
+    await Promise.all(this.sessions().map((s) => s.session.release()));
   }
 }

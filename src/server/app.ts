@@ -5,6 +5,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
+import { timeout } from 'hono/timeout';
+import type { Config } from '../config.ts';
 import type { Engine } from '../engine.ts';
 import { OmniError, badRequest, notFound, tooLarge, unavailable } from '../errors.ts';
 import { log } from '../log.ts';
@@ -13,6 +15,8 @@ import { resolveUnderRoot } from '../catalog/images.ts';
 import type { SearchRequest } from '../search/search.ts';
 import { errorResponse, onError, zodDetails } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { loadKeys, requireScope } from './auth.ts';
+import { rateLimit } from './rate-limit.ts';
 import * as S from './schemas.ts';
 
 /** Lets the server answer /healthz (and 503 elsewhere) while models load or the demo catalog ingests. */
@@ -24,6 +28,7 @@ export interface EngineHolder {
 
 export interface AppOptions {
   holder: EngineHolder;
+  config: Config;
   /** Folder with the built demo page (index.html + assets); absent -> `/` explains how to build it. */
   webDir?: string;
   metrics?: Metrics;
@@ -52,7 +57,11 @@ export function createApp(opts: AppOptions) {
     if (holder.state === 'failed') throw new OmniError(503, 'engine_failed', `the engine failed to start: ${holder.detail ?? 'see the log'}`);
     throw unavailable('model_not_ready', 'models are still loading; retry shortly', 5);
   };
-  const limits = () => holder.engine?.config;
+  const limits = () => holder.engine?.config ?? opts.config;
+  const ring = loadKeys(opts.config);
+  if (ring.open) log.warn('DEV MODE: no API keys configured (OMNISEARCH_ADMIN_KEYS / OMNISEARCH_SEARCH_KEYS); every route, writes included, is open');
+  const searchScope = requireScope(ring, 'search');
+  const adminScope = requireScope(ring, 'admin');
 
   app.use(requestId());
   app.use(async (c, next) => {
@@ -65,6 +74,12 @@ export function createApp(opts: AppOptions) {
   app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => errorResponse(c, 405, 'method_not_allowed', `${c.req.method} is not allowed here; use ${methods.join(', ')}`, undefined, { Allow: methods.join(', ') }) }));
   app.onError(onError);
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+
+  app.use('/v1/*', rateLimit({ rps: opts.config.OMNISEARCH_RATE_LIMIT_RPS, burst: opts.config.OMNISEARCH_RATE_LIMIT_BURST, ring, trustProxy: opts.config.OMNISEARCH_TRUST_PROXY }));
+  app.use('/v1/*', timeout(opts.config.OMNISEARCH_REQUEST_TIMEOUT_MS, () => new OmniError(503, 'request_timeout', `request took longer than ${opts.config.OMNISEARCH_REQUEST_TIMEOUT_MS} ms`, undefined, { 'Retry-After': '1' }) as never));
+  for (const p of ['/v1/search', '/v1/understand', '/v1/transcribe']) app.use(p, searchScope);
+  for (const p of ['/v1/products', '/v1/products/*', '/v1/admin/*', '/metrics']) app.use(p, adminScope);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'admin keys may write and read; search keys may search, understand and transcribe' });
 
   // Limits are enforced while the body streams in, before anything is buffered whole.
   const limit = (bytes: () => number): MiddlewareHandler => (c, next) =>
@@ -209,6 +224,7 @@ export function createApp(opts: AppOptions) {
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
+    security: [{ bearer: [] }],
     info: { title: 'omnisearch', version: '0.1.0', description: 'Product search by text, photo and voice. Errors are always `{error: {code, message}}`.' },
   });
   app.get('/docs', (c) => c.html(docsPage()));

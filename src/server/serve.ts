@@ -27,7 +27,7 @@ export const WEB_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathna
 export async function startServer(config: Config, opts: { progress?: boolean; webDir?: string } = {}): Promise<Running> {
   const packDir = await ensurePack(config, { progress: opts.progress ?? false });
   const holder: EngineHolder = { engine: null, state: 'starting' };
-  const { app, metrics } = createApp({ holder, webDir: opts.webDir ?? (fs.existsSync(WEB_DIR) ? WEB_DIR : undefined) });
+  const { app, metrics } = createApp({ holder, config, webDir: opts.webDir ?? (fs.existsSync(WEB_DIR) ? WEB_DIR : undefined) });
 
   const server = await new Promise<ServerType>((resolve) => {
     const s = honoServe({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

@@ -75,7 +75,7 @@ interface Concept {
 
 const COLORS: Concept[] = [
   { id: 'red', en: ['red', 'crimson', 'scarlet', 'maroon', 'burgundy', 'cherry red', 'ruby'], zh: ['红', '红色', '大红', '深红', '酒红', '酒红色', '枣红'] },
-  { id: 'blue', en: ['blue', 'navy', 'navy blue', 'cobalt', 'azure', 'sky blue', 'royal blue', 'turquoise', 'denim blue'], zh: ['蓝', '蓝色', '藏青', '藏青色', '深蓝', '浅蓝', '天蓝', '海军蓝', '宝蓝'] },
+  { id: 'blue', en: ['blue', 'navy', 'navy blue', 'cobalt', 'azure', 'sky blue', 'royal blue', 'baby blue', 'turquoise', 'denim blue'], zh: ['蓝', '蓝色', '藏青', '藏青色', '深蓝', '浅蓝', '天蓝', '海军蓝', '宝蓝'] },
   { id: 'black', en: ['black', 'jet black', 'ebony'], zh: ['黑', '黑色', '纯黑'] },
   { id: 'white', en: ['white', 'ivory', 'off-white', 'snow white'], zh: ['白', '白色', '纯白', '米白'] },
   { id: 'green', en: ['green', 'olive', 'khaki green', 'emerald', 'mint', 'teal', 'lime'], zh: ['绿', '绿色', '军绿', '墨绿', '草绿'] },
@@ -109,7 +109,7 @@ const CATEGORIES: Concept[] = [
   { id: 'dresses', en: ['dress', 'gown', 'sundress'], zh: ['连衣裙', '裙子', '长裙'] },
   { id: 'skirts', en: ['skirt'], zh: ['半身裙', '短裙'] },
   { id: 'socks', en: ['socks'], zh: ['袜', '袜子'] },
-  { id: 'mugs', en: ['mug', 'cup', 'coffee mug', 'tea cup', 'teacup'], zh: ['马克杯', '杯子', '咖啡杯', '茶杯'], match: ['mug', 'cup', 'teacup'] },
+  { id: 'mugs', en: ['mug', 'cup', 'coffee mug', 'coffee cup', 'tea cup', 'teacup'], zh: ['马克杯', '杯子', '咖啡杯', '茶杯'], match: ['mug', 'cup', 'teacup'] },
   { id: 'bottles', en: ['bottle', 'water bottle', 'flask', 'tumbler', 'thermos'], zh: ['水杯', '水瓶', '保温杯', '水壶'] },
   { id: 'bags', en: ['bag', 'bags'], zh: ['包', '包包'], match: ['bag', 'backpack', 'handbag', 'tote', 'purse', 'rucksack', 'satchel'] },
   { id: 'backpacks', en: ['backpack', 'rucksack', 'daypack', 'school bag'], zh: ['背包', '双肩包', '书包'], parent: 'bags' },
@@ -319,7 +319,7 @@ export function buildLexicon(facets: LexiconFacets): Lexicon {
       const list = en.get(sp);
       const i = list?.findIndex((e) => e.slot === slot) ?? -1;
       // Still a catalog word, so the match reports source 'lexicon'.
-      if (list && i >= 0 && entry.filterValues.length > 0) list[i] = { ...entry, source: 'lexicon' };
+      if (list && i >= 0 && list[i].source === 'lexicon' && entry.filterValues.length > 0) list[i] = { ...entry, source: 'lexicon' };
     }
   }
 

@@ -68,8 +68,9 @@ function cueAfter(latin: string[], cjk: string[]): RegExp {
   return new RegExp(`^\\s*(?:${[l, c].filter(Boolean).join('|')})`);
 }
 
+// Bare "max" is no cue before a number: "Air Max 90" is a shoe.
 const UPPER_BEFORE = cueBefore(
-  ['under', 'below', 'beneath', 'less than', 'lower than', 'cheaper than', 'no more than', 'not more than', 'not over', 'at most', 'max(?:imum)?', 'up to', 'within', 'budget(?: of| is)?', 'max price(?: of)?'],
+  ['under', 'below', 'beneath', 'less than', 'lower than', 'cheaper than', 'no more than', 'not more than', 'not over', 'at most', 'maximum', 'up to', 'within', 'budget(?: of| is)?', 'max price(?: of)?'],
   ['<=?', '≤', '不超过', '不高于', '不到', '低于', '少于', '小于', '最多', '最高', '预算'],
 );
 const UPPER_AFTER = cueAfter(['or (?:less|under|below|cheaper)', 'and (?:under|below|less)', 'max(?:imum)?', 'at most', 'tops'], ['及以下', '或以下', '以下', '以内', '之内', '封顶']);
