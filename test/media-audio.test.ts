@@ -206,6 +206,13 @@ test('truncated and corrupt audio is 422 audio_decode_failed, never a crash', as
   await rejects(decodeAudio(riffJunk, LIMITS), 422, 'audio_decode_failed');
   const oggJunk = Buffer.concat([Buffer.from('OggS'), pseudoRandomBytes(4096, 13)]);
   await rejects(decodeAudio(oggJunk, LIMITS), 422, 'audio_decode_failed');
+  // Headers that would make the duration check lie (block size) or the resampler explode (rate).
+  const lyingBlock = Buffer.concat([wavHeader(2, 16000, 16, 64000), Buffer.alloc(64000)]);
+  lyingBlock.writeUInt16LE(64000, 32);
+  await rejects(decodeAudio(lyingBlock, LIMITS), 422, 'audio_decode_failed');
+  const absurdRate = Buffer.concat([wavHeader(1, 16000, 16, 64000), Buffer.alloc(64000)]);
+  absurdRate.writeUInt32LE(4_000_000_000, 24);
+  await rejects(decodeAudio(absurdRate, LIMITS), 422, 'audio_decode_failed');
   const m4a = read('m4a_aac');
   await rejects(decodeAudio(m4a.subarray(0, Math.floor(m4a.length / 2)), LIMITS), 422, 'audio_decode_failed');
 });

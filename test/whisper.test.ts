@@ -127,6 +127,44 @@ for (const [variant, files] of [['fp32', FILES], ['fp16', FILES_FP16]] as const)
   });
 }
 
+test('causal mask is right in both branches: a multi-token cached step equals the uncached run', async () => {
+  // Runs the merged decoder directly: 2 tokens without cache, then 3 more with the cache (T > 1,
+  // so the cache branch's mask offset matters), against all 5 without cache.
+  const [enc, dec] = model.sessions();
+  const features = new Float32Array(cfg.num_mel_bins * 3000).map((_, i) => Math.cos(i / 13));
+  const hidden = (await enc!.session.run({ input_features: new ort.Tensor('float32', features, [1, cfg.num_mel_bins, 3000]) })).last_hidden_state!;
+  const H = cfg.decoder_attention_heads;
+  const hd = cfg.d_model / H;
+  const pastNames = dec!.inputNames.filter((n) => n.startsWith('past_key_values.'));
+  const run = (ids: number[], past: Record<string, ort.Tensor> | null) =>
+    dec!.session.run({
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
+      encoder_hidden_states: hidden,
+      use_cache_branch: new ort.Tensor('bool', new Uint8Array([past ? 1 : 0]), [1]),
+      ...(past ?? Object.fromEntries(pastNames.map((n) => [n, new ort.Tensor('float32', new Float32Array(0), [1, H, 0, hd])]))),
+    });
+  const ids = [gen.decoder_start_token_id, gen.lang_to_id['<|en|>']!, gen.task_to_id.transcribe, gen.no_timestamps_token_id, 40];
+  const full = await run(ids, null);
+  const first = await run(ids.slice(0, 2), null);
+  const past = Object.fromEntries(pastNames.map((n) => [n, first[n.replace('past_key_values.', 'present.')]!]));
+  const rest = await run(ids.slice(2), past);
+  assert.deepEqual(rest.logits!.dims, [1, 3, cfg.vocab_size]);
+  assert.deepEqual(rest['present.0.decoder.key']!.dims, [1, H, 5, hd]);
+  // The cache branch returns Optimum's empty placeholders for the cross-attention entries.
+  assert.deepEqual(rest['present.0.encoder.key']!.dims, [0, H, 1, hd]);
+  const a = rest.logits!.data as Float32Array;
+  const b = (full.logits!.data as Float32Array).subarray(2 * cfg.vocab_size);
+  let maxDiff = 0;
+  for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
+  assert.ok(maxDiff < 1e-4, `cached logits differ by ${maxDiff}`);
+  // The uncached prefix must not see later tokens: its first rows equal a run on the prefix alone.
+  const prefix = (first.logits!.data as Float32Array);
+  const fullHead = (full.logits!.data as Float32Array).subarray(0, prefix.length);
+  let headDiff = 0;
+  for (let i = 0; i < prefix.length; i++) headDiff = Math.max(headDiff, Math.abs(prefix[i]! - fullHead[i]!));
+  assert.ok(headDiff < 1e-4, `prefix logits depend on later tokens (${headDiff})`);
+});
+
 function recordSteps(): { steps: StepInfo[]; onStep: (s: StepInfo) => void } {
   const steps: StepInfo[] = [];
   return { steps, onStep: (s) => steps.push(s) };
@@ -176,7 +214,7 @@ test('KV cache tensors have the right shape at every step', async () => {
     assert.equal(names.length, cfg.decoder_layers * 4);
     for (const [name, shape] of Object.entries(s.pastShapes)) {
       // Step 0: empty dummies; then the decoder past grows by one per step, the encoder past stays 1500.
-      const len = s.step === 0 ? 0 : name.includes('.decoder.') ? prompt + s.step - 1 : 1500;
+      const len: number = s.step === 0 ? 0 : name.includes('.decoder.') ? prompt + s.step - 1 : 1500;
       assert.deepEqual(shape, [1, H, len, hd], `step ${s.step} ${name}`);
     }
   }

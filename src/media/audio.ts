@@ -31,6 +31,11 @@ export const SILENCE_RMS = 0.001;
 /** Upper bound on ffmpeg's run time; a normal 30 s clip decodes in well under a second. */
 const FFMPEG_TIMEOUT_MS = 15_000;
 
+/** Sane WAV header bounds; outside them a file is broken or hostile (the resampler's cost grows with the rate). */
+const MIN_WAV_RATE = 1000;
+const MAX_WAV_RATE = 192_000;
+const MAX_WAV_CHANNELS = 32;
+
 const ACCEPTED = 'WAV, M4A/AAC (MP4), WebM/Opus, Ogg/Opus, MP3, FLAC, AAC (ADTS) or AMR';
 
 export interface AudioLimits {
@@ -148,7 +153,7 @@ export function readWavHeader(b: Uint8Array): WavHeader {
     if (id === 'fmt ') {
       if (size < 16 || body + 16 > b.length) throw decodeFailed('the WAV fmt chunk is truncated');
       fmt = { channels: dv.getUint16(body + 2, true), sampleRate: dv.getUint32(body + 4, true), blockAlign: dv.getUint16(body + 12, true) };
-      if (fmt.channels === 0 || fmt.sampleRate === 0 || fmt.blockAlign === 0) throw decodeFailed('the WAV fmt chunk is invalid');
+      checkFmt(fmt, dv.getUint16(body, true), dv.getUint16(body + 14, true));
     } else if (id === 'ds64' && rf64 && body + 16 <= b.length) {
       ds64DataBytes = Number(dv.getBigUint64(body + 8, true));
     } else if (id === 'data') {
@@ -163,6 +168,17 @@ export function readWavHeader(b: Uint8Array): WavHeader {
     off = body + size + (size & 1); // chunks are word-aligned
   }
   throw decodeFailed(fmt ? 'the WAV file has no data chunk' : 'the WAV file has no fmt chunk');
+}
+
+/** Header values that would make the duration check lie or the resampler blow up are refused. */
+function checkFmt(fmt: Omit<WavHeader, 'dataOffset' | 'dataBytes'>, formatTag: number, bits: number): void {
+  if (fmt.channels < 1 || fmt.channels > MAX_WAV_CHANNELS) throw decodeFailed(`unsupported WAV channel count ${fmt.channels}`);
+  if (fmt.sampleRate < MIN_WAV_RATE || fmt.sampleRate > MAX_WAV_RATE) throw decodeFailed(`unsupported WAV sample rate ${fmt.sampleRate} Hz`);
+  // PCM, IEEE float and extensible: one block is exactly one sample per channel.
+  const linear = formatTag === 1 || formatTag === 3 || formatTag === 0xfffe;
+  if (fmt.blockAlign === 0 || (linear && fmt.blockAlign !== fmt.channels * Math.ceil(bits / 8))) {
+    throw decodeFailed(`inconsistent WAV header (block size ${fmt.blockAlign}, ${fmt.channels} channels of ${bits} bits)`);
+  }
 }
 
 function decodeWav(bytes: Uint8Array, maxSeconds: number): Float32Array {
@@ -188,6 +204,10 @@ function decodeWav(bytes: Uint8Array, maxSeconds: number): Float32Array {
     channels = s instanceof Float64Array ? [s] : s;
   } catch (err) {
     throw decodeFailed(`invalid WAV (${(err as Error).message})`);
+  }
+  // Compressed WAV (IMA ADPCM) holds more samples than blocks; re-check on the real count.
+  if (channels[0].length / h.sampleRate > maxSeconds) {
+    throw tooLarge('audio_too_long', `audio is ${(channels[0].length / h.sampleRate).toFixed(1)} s long; the limit is ${maxSeconds} s`);
   }
   const mono = downmix(channels, scale);
   return h.sampleRate === TARGET_SAMPLE_RATE ? mono : resample(mono, h.sampleRate, TARGET_SAMPLE_RATE);

@@ -5,7 +5,7 @@
  * type. SVG is refused outright: it is a document that can reference external resources, not
  * pixels. HEIC is refused too: sharp's bundled libheif decodes AV1 (AVIF) only, not HEVC.
  */
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { OmniError, tooLarge, unprocessable, unsupportedMedia } from '../errors.ts';
 import type { DecodedImage } from './types.ts';
 
@@ -64,7 +64,7 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
 
   // Header only: libvips reads dimensions without decoding pixels, so a 50,000 x 50,000
   // "bomb" is refused here without allocating anything.
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {

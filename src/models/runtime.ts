@@ -77,7 +77,8 @@ export async function createSession(file: string, opts: RuntimeOptions): Promise
   if (!fs.existsSync(file)) throw new Error(`model file not found: ${file}`);
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: opts.threads || undefined,
+    // onnxruntime-node rejects an explicit undefined: leave the key out to get its default.
+    ...(opts.threads > 0 ? { intraOpNumThreads: opts.threads } : {}),
     interOpNumThreads: 1,
     executionMode: 'sequential',
   };
