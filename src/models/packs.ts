@@ -35,12 +35,7 @@ export async function ensurePack(config: Config, opts: { progress: boolean }): P
   log.info({ dir, preset: kind }, 'building random-weight model pack');
   const { buildPack } = await import('./build/pack.ts');
   const t0 = performance.now();
-  // Built beside its final place and renamed, so an interrupted build never looks like a pack.
-  const tmp = `${dir}.partial-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  await buildPack({ preset: kind, outDir: tmp, seed: 42 });
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.renameSync(tmp, dir);
+  await buildPack({ preset: kind, outDir: dir }); // builds beside `dir` and renames: never half a pack
   log.info({ dir, ms: Math.round(performance.now() - t0) }, 'model pack built');
   return dir;
 }
