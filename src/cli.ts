@@ -37,7 +37,7 @@ const commands: Record<string, Handler> = {
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGHUP', () => {
-      running.holder.engine?.reloadIntent().catch((err) => process.stderr.write(`intent reload failed: ${(err as Error).message}\n`));
+      running.holder.engine?.reloadModels().catch((err) => process.stderr.write(`model reload failed: ${(err as Error).message}\n`));
     });
     await running.ready.catch(() => process.exit(1));
     process.stderr.write(`omnisearch listening on http://localhost:${running.port}\n`);

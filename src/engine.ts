@@ -66,7 +66,10 @@ export class Engine {
     this.intentQueue = new Batcher((t) => this.intent.classify(t), { name: 'intent', maxBatch: c.OMNISEARCH_BATCH_MAX, maxWaitMs: c.OMNISEARCH_BATCH_WAIT_MS, maxQueue: c.OMNISEARCH_QUEUE_MAX });
     // Whisper decodes token by token; one request at a time, a short bounded queue behind it.
     this.sttQueue = new Batcher(
-      async ([r]) => [await this.whisper.transcribe(r.samples, { language: r.language })],
+      async ([r]) => {
+        const t = await this.whisper.transcribe(r.samples, { language: r.language });
+        return [{ text: t.text, language: t.language }];
+      },
       { name: 'whisper', maxBatch: 1, maxWaitMs: 0, maxQueue: Math.max(4, Math.floor(c.OMNISEARCH_QUEUE_MAX / 8)) },
     );
   }
@@ -253,6 +256,17 @@ export class Engine {
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
+
+  /** Picks up newly trained heads (train-intent, train-fusion) without a restart. */
+  async reloadModels(): Promise<{ intent: { labels: string[]; source: string }; fusion: { trained: boolean } }> {
+    const intent = await this.reloadIntent();
+    const rt: RuntimeOptions = { device: this.config.OMNISEARCH_DEVICE, threads: this.config.OMNISEARCH_THREADS };
+    const old = this.fusion;
+    this.fusion = await FusionModel.load(trainedFusionFile(this.config.dataDir), this.clip.dim, rt, path.join(this.config.dataDir, 'models'));
+    await new Promise((r) => setTimeout(r, 50)); // in-flight fuse calls on the old session finish (they take well under a millisecond)
+    await old.session.session.release();
+    return { intent, fusion: { trained: this.fusion.trained } };
+  }
 
   async reloadIntent(): Promise<{ labels: string[]; source: string }> {
     const rt: RuntimeOptions = { device: this.config.OMNISEARCH_DEVICE, threads: this.config.OMNISEARCH_THREADS };

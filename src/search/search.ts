@@ -17,8 +17,11 @@ export interface SearchRequest {
   not?: string;
   language?: string;
   ef?: number;
-  /** Lexical + vector merging for text queries: rrf (default), blend with alpha, or off (vector only). */
-  hybrid?: { mode?: 'rrf' | 'blend' | 'off'; alpha?: number };
+  /**
+   * Lexical + vector merging for text queries: rrf (default), blend with alpha, off (vector
+   * only) or lexical (BM25 only; for evaluation and exact-match use).
+   */
+  hybrid?: { mode?: 'rrf' | 'blend' | 'off' | 'lexical'; alpha?: number };
 }
 
 export interface StoredEmbeddings {
@@ -69,7 +72,7 @@ export interface SearchResponse {
     filters: SearchFilters;
     parts: { text: PartInfo; image: PartInfo; audio: PartInfo; not: PartInfo };
     k: number;
-    hybrid: 'rrf' | 'blend' | 'off' | 'vector_only';
+    hybrid: 'rrf' | 'blend' | 'off' | 'lexical' | 'vector_only';
   };
   timings: Record<string, number>;
 }
@@ -144,8 +147,8 @@ export async function runSearch(req: SearchRequest, deps: SearchDeps): Promise<S
 
   // Fetch more than k from each retriever so the merged top k is not starved by one list.
   const depth = Math.min(Math.max(req.k * 3, 30), 300);
-  const vectorHits = await t.time('ann', () => deps.annSearch(query, depth, { ef: req.ef, filter: filters }));
   const mode = req.hybrid?.mode ?? 'rrf';
+  const vectorHits = mode === 'lexical' ? [] : await t.time('ann', () => deps.annSearch(query, depth, { ef: req.ef, filter: filters }));
   const lexicalText = queryText;
   const useLexical = !!lexicalText && mode !== 'off';
   const lexicalHits = useLexical ? await t.time('lexical', () => deps.lexicalSearch(lexicalText, { k: depth, filters })) : [];
@@ -153,6 +156,7 @@ export async function runSearch(req: SearchRequest, deps: SearchDeps): Promise<S
   let fused: FusedHit[] =
     mode === 'blend' ? blendScores(vectorHits, lexicalHits, req.hybrid?.alpha ?? 0.5) : reciprocalRankFusion(vectorHits, lexicalHits);
   if (!useLexical) fused = vectorHits.map((h, i) => ({ id: h.id, score: h.score, vector: { rank: i + 1, score: h.score }, lexical: null }));
+  if (mode === 'lexical') fused = lexicalHits.map((h, i) => ({ id: h.id, score: h.score, vector: null, lexical: { rank: i + 1, score: h.score } }));
   // An exact SKU / model number is what the shopper meant: it goes first whatever the other scores say.
   const skuIds = new Set(lexicalHits.filter((h) => h.matchedSku).map((h) => h.id));
   if (skuIds.size > 0) fused = [...fused.filter((h) => skuIds.has(h.id)), ...fused.filter((h) => !skuIds.has(h.id))];

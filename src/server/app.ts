@@ -205,11 +205,14 @@ export function createApp(opts: AppOptions) {
   // ---- admin ------------------------------------------------------------------------------
   app.openapi(
     createRoute({
-      method: 'post', path: '/v1/admin/reload-intent', tags: ['admin'], summary: 'Load a newly trained intent pack without a restart',
-      description: 'Loads `<data dir>/models/intent` (written by `omnisearch train-intent`) if present, else the pack\'s intent model. Same as sending SIGHUP.',
-      responses: { 200: json(z.object({ labels: z.array(z.string()), source: z.string() }), 'Reloaded'), 503: errors[503] },
+      method: 'post', path: '/v1/admin/reload', tags: ['admin'], summary: 'Load newly trained intent and fusion heads without a restart',
+      description: 'Loads `<data dir>/models/intent` (written by `omnisearch train-intent`) if present, else the pack\'s intent model, and `<data dir>/models/fusion/model.onnx` (written by `omnisearch train-fusion`) if present, else the untrained fusion head. Same as sending SIGHUP.',
+      responses: {
+        200: json(z.object({ intent: z.object({ labels: z.array(z.string()), source: z.string() }), fusion: z.object({ trained: z.boolean() }) }), 'Reloaded'),
+        401: json(S.ErrorBody, 'No or unknown API key'), 403: json(S.ErrorBody, 'Not an admin key'), 503: errors[503],
+      },
     }),
-    async (c) => c.json(await engine().reloadIntent(), 200),
+    async (c) => c.json(await engine().reloadModels(), 200),
   );
 
   // ---- metrics, docs, images, demo page ---------------------------------------------------

@@ -17,9 +17,9 @@ export const Weights = z
   .openapi('Weights', { example: { text: 1, image: 0.5 } });
 
 export const Hybrid = z
-  .object({ mode: z.enum(['rrf', 'blend', 'off']).optional(), alpha: z.number().min(0).max(1).optional() })
+  .object({ mode: z.enum(['rrf', 'blend', 'off', 'lexical']).optional(), alpha: z.number().min(0).max(1).optional() })
   .strict()
-  .openapi('Hybrid', { description: 'How lexical (BM25) and vector results merge for text queries: reciprocal rank fusion (default), a weighted blend with `alpha` for the vector side, or off (vector only).' });
+  .openapi('Hybrid', { description: 'How lexical (BM25) and vector results merge for text queries: reciprocal rank fusion (default), a weighted blend with `alpha` for the vector side, `off` (vector only) or `lexical` (BM25 only).' });
 
 export const MAX_QUERY_CHARS = 1000;
 const queryText = z.string().max(MAX_QUERY_CHARS, `text is limited to ${MAX_QUERY_CHARS} characters`);

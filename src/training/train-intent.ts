@@ -245,6 +245,6 @@ export async function runTrainIntentCli(args: string[], config: Config): Promise
   });
   process.stdout.write(
     `${reportToMarkdown(r.test)}\n\nwrote the intent pack, report.json and report.md to ${path.resolve(out)}\n` +
-      `a running server picks it up with POST /v1/admin/reload-intent or kill -HUP <pid>\n`,
+      `a running server picks it up with POST /v1/admin/reload or kill -HUP <pid>\n`,
   );
 }
