@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { buildPack } from '../../src/models/build/pack.ts';
 import { cudaAvailability } from '../../src/models/runtime.ts';
@@ -54,7 +55,7 @@ export function table(headers: string[], rows: Cell[][]): void {
 
 /** Numbers to three significant digits (integers above 100 in full). */
 export function fmt(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
+  if (!Number.isFinite(n) || Number.isInteger(n)) return String(n);
   const a = Math.abs(n);
   if (a >= 100) return Math.round(n).toString();
   if (a >= 10) return n.toFixed(1);
@@ -178,4 +179,14 @@ export function gaussian(u: () => number): () => number {
 /** Whether this module is the script node was started with (so each bench runs alone or from run-all). */
 export function isMain(metaUrl: string): boolean {
   return process.argv[1] !== undefined && path.resolve(process.argv[1]) === new URL(metaUrl).pathname;
+}
+
+/**
+ * A worker thread running a .ts module. Node 20 workers do not pick up tsx from `--import`, so
+ * a small bootstrap registers tsx's ESM hooks in the worker before importing the module.
+ */
+export function tsWorker(module: URL, workerData: unknown): Worker {
+  const api = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(module.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
 }

@@ -248,16 +248,16 @@ export function createApp(opts: AppOptions) {
     return c.body(bytes, 200, { 'Content-Type': mime, 'Cache-Control': 'public, max-age=3600', 'X-Content-Type-Options': 'nosniff' });
   });
 
+  // The demo page: `/` and the flat files the web build writes (app.js, style.css, ...). Explicit
+  // names rather than a catch-all, so GET on an API route still answers 405, not a page.
   const webDir = opts.webDir;
-  app.get('/*', (c) => {
-    if (!webDir) return errorResponse(c, 404, 'not_found', `no route for GET ${c.req.path}`);
-    const rel = c.req.path === '/' ? 'index.html' : c.req.path.slice(1);
-    const abs = path.resolve(webDir, rel);
-    if (!abs.startsWith(path.resolve(webDir) + path.sep) || !fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
-      return errorResponse(c, 404, 'not_found', `no route for GET ${c.req.path}`);
-    }
-    return c.body(fs.readFileSync(abs), 200, { 'Content-Type': contentTypeOf(abs) });
-  });
+  const page = (c: Context, rel: string) => {
+    const abs = webDir ? path.resolve(webDir, rel) : '';
+    if (!webDir || !fs.existsSync(abs) || !fs.statSync(abs).isFile()) return errorResponse(c, 404, 'not_found', `no route for GET ${c.req.path}`);
+    return c.body(fs.readFileSync(abs), 200, { 'Content-Type': contentTypeOf(abs), 'Cache-Control': 'no-cache' });
+  };
+  app.get('/', (c) => page(c, 'index.html'));
+  app.get('/:file{[A-Za-z0-9_-]+\\.(?:html|js|css|svg|png|ico|json|map)}', (c) => page(c, c.req.param('file')));
 
   if (holder.engine) attachMetrics(holder.engine, metrics);
   return { app, metrics };

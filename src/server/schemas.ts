@@ -2,12 +2,14 @@ import { z } from '@hono/zod-openapi';
 import { productInput, searchFilters } from '../catalog/types.ts';
 
 /** Request/response schemas: the routes validate with these and /openapi.json is generated from them. */
+// zod 4 attaches `.openapi()` to schemas created after @hono/zod-openapi loads, so schemas from
+// catalog/types.ts (which may be created earlier) are re-wrapped here rather than extended.
 
 export const ErrorBody = z
   .object({ error: z.object({ code: z.string().openapi({ example: 'invalid_request' }), message: z.string(), details: z.any().optional() }) })
   .openapi('Error');
 
-export const Filters = searchFilters.openapi('Filters', {
+export const Filters = z.object(searchFilters.shape).strict().openapi('Filters', {
   example: { category: 'running shoes', color: ['red'], priceMax: 80 },
 });
 

@@ -6,7 +6,6 @@ import type { Config } from '../config.ts';
 import { Engine } from '../engine.ts';
 import { log } from '../log.ts';
 import { ensurePack } from '../models/packs.ts';
-import { generateDemoCatalog } from '../catalog/demo.ts';
 import { productInput } from '../catalog/types.ts';
 import { attachMetrics, createApp, type EngineHolder } from './app.ts';
 
@@ -66,6 +65,7 @@ export async function startServer(config: Config, opts: { progress?: boolean; we
 
 async function ingestDemo(engine: Engine, progress: boolean): Promise<void> {
   log.info('empty catalog: generating and ingesting the demo catalog');
+  const { generateDemoCatalog } = await import('../catalog/demo.ts'); // only needed on a first start
   const raw = await generateDemoCatalog({ imageRoot: engine.config.imageRoot });
   const products = raw.map((p) => productInput.parse(p));
   const bar = progress ? new cliProgress.SingleBar({ format: ' demo catalog {bar} {value}/{total} products' }, cliProgress.Presets.shades_classic) : null;
