@@ -82,3 +82,28 @@ test('SIGKILL in the middle of a bulk ingest loses no acknowledged product and l
     await new Promise((r) => b.child.once('exit', r));
   }
 });
+
+test('SIGTERM finishes in-flight requests, persists the index and exits 0', { timeout: 120_000 }, async () => {
+  const pack = await tinyPack();
+  const dataDir = tmpDir('omni-term-');
+  const a = await spawnServer(pack, dataDir);
+  const body = Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, title: `product ${i}`, brand: 'acme' }));
+  const inflight = fetch(`${a.url}/v1/products`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await new Promise((r) => setTimeout(r, 5));
+  a.child.kill('SIGTERM');
+  const res = await inflight;
+  assert.equal(res.status, 200, 'the request in flight at SIGTERM still completes');
+  const code = await new Promise<number | null>((r) => a.child.once('exit', (c) => r(c)));
+  assert.equal(code, 0);
+  const b = await spawnServer(pack, dataDir);
+  try {
+    const ready = (await (await fetch(`${b.url}/readyz`)).json()) as { index: { size: number; startup: { indexApplied: number; indexRebuilt: boolean } } };
+    assert.equal(ready.index.size, 6);
+    // Saved at shutdown: nothing to replay from the change log at the next start.
+    assert.equal(ready.index.startup.indexApplied, 0);
+    assert.equal(ready.index.startup.indexRebuilt, false);
+  } finally {
+    b.child.kill('SIGTERM');
+    await new Promise((r) => b.child.once('exit', r));
+  }
+});
