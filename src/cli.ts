@@ -25,8 +25,12 @@ type Handler = (args: string[], config: () => Config) => Promise<void>;
 
 const commands: Record<string, Handler> = {
   async serve(_args, config) {
-    const { startServer } = await import('./server/serve.ts');
-    const running = await startServer(config(), { progress: process.stderr.isTTY });
+    const cfg = config();
+    const { startServer, WEB_DIR } = await import('./server/serve.ts');
+    // The demo page is rebuilt at every start (well under a second), so a checkout never serves a stale one.
+    const { buildWeb } = await import('./web/build.ts');
+    await buildWeb(WEB_DIR);
+    const running = await startServer(cfg, { progress: process.stderr.isTTY, webDir: WEB_DIR });
     const stop = async (signal: string) => {
       process.stderr.write(`\n${signal}: finishing in-flight requests and saving the index...\n`);
       const force = setTimeout(() => process.exit(1), 30_000);

@@ -13,6 +13,12 @@ const schema = z.object({
   OMNISEARCH_MODELS: z.string().min(1).default('real'),
   /** Where `models pull` / `models build` put packs. */
   OMNISEARCH_MODELS_DIR: z.string().min(1).default('./models'),
+  /**
+   * Optional token-classification (NER) model folder (HF BertForTokenClassification export:
+   * config.json id2label with BIO slot tags, tokenizer files, onnx/model.onnx). When set, its
+   * entities fill query slots the catalog lexicon left empty; unset = lexicons only.
+   */
+  OMNISEARCH_NER_MODEL: z.string().min(1).optional(),
   OMNISEARCH_DEVICE: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
   /** onnxruntime intra-op threads; 0 lets onnxruntime decide (one per physical core). */
   OMNISEARCH_THREADS: int(0, 0, 256),

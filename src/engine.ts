@@ -6,6 +6,7 @@ import { Batcher } from './models/batcher.ts';
 import { ClipModel } from './models/clip.ts';
 import { FusionModel } from './models/fusion.ts';
 import { IntentModel } from './models/intent.ts';
+import { NerModel, type NerEntity } from './models/ner.ts';
 import { readManifest, type PackManifest } from './models/registry.ts';
 import type { ModelSession, RuntimeOptions } from './models/runtime.ts';
 import { WhisperModel } from './models/whisper.ts';
@@ -46,6 +47,9 @@ export class Engine {
   readonly imageQueue: Batcher<DecodedImage, Float32Array>;
   readonly intentQueue: Batcher<string, Awaited<ReturnType<IntentModel['classify']>>[number]>;
   readonly sttQueue: Batcher<{ samples: Float32Array; language?: string }, { text: string; language: string }>;
+  /** The optional NER model (OMNISEARCH_NER_MODEL) and its queue; null when not configured. */
+  ner: NerModel | null = null;
+  nerQueue: Batcher<string, NerEntity[]> | null = null;
   onStage?: (stage: string, ms: number) => void;
 
   private constructor(
@@ -85,6 +89,7 @@ export class Engine {
       WhisperModel.load(path.join(packDir, manifest.models.whisper.dir), { encoder: w.encoder, decoder: w.decoder }, rt),
     ]);
     const fusion = await FusionModel.load(trainedFusionFile(config.dataDir), clip.dim, rt, path.join(config.dataDir, 'models'));
+    const ner = config.OMNISEARCH_NER_MODEL ? await NerModel.load(path.resolve(config.OMNISEARCH_NER_MODEL), rt) : null;
     fs.mkdirSync(config.dataDir, { recursive: true });
     const store = CatalogStore.open(path.join(config.dataDir, 'catalog.db'));
     const synced = await openSyncedIndex(store, path.join(config.dataDir, 'index'), clip.dim);
@@ -93,6 +98,7 @@ export class Engine {
       indexRebuilt: synced.rebuilt,
       indexMs: Math.round(synced.ms),
     });
+    if (ner) engine.attachNer(ner);
     await engine.ensureProductVectorSetting();
     await engine.warmUp();
     log.info(
@@ -100,6 +106,12 @@ export class Engine {
       'engine ready',
     );
     return engine;
+  }
+
+  private attachNer(ner: NerModel): void {
+    const c = this.config;
+    this.ner = ner;
+    this.nerQueue = new Batcher((t) => ner.entities(t), { name: 'ner', maxBatch: c.OMNISEARCH_BATCH_MAX, maxWaitMs: c.OMNISEARCH_BATCH_WAIT_MS, maxQueue: c.OMNISEARCH_QUEUE_MAX });
   }
 
   /** One tiny run per model so the first real request doesn't pay for graph initialisation. */
@@ -111,6 +123,7 @@ export class Engine {
       this.intent.classify(['warm up']),
       this.whisper.transcribe(new Float32Array(1600), { maxNewTokens: 2, language: this.whisper.languages.includes('en') ? 'en' : undefined }),
       this.fusion.fuse([{ text: new Float32Array(this.clip.dim), image: null, weights: { text: 1, image: 1 } }]),
+      this.ner?.entities(['warm up']),
     ]);
   }
 
@@ -131,6 +144,7 @@ export class Engine {
       info('whisper-encoder', whEnc),
       info('whisper-decoder', whDec),
       info('fusion', this.fusion.session),
+      ...(this.ner ? [info('ner', this.ner.sessions()[0]!)] : []),
     ];
   }
 
@@ -227,7 +241,15 @@ export class Engine {
   // ---- queries ----------------------------------------------------------------------------
 
   understand(text: string): Promise<QueryUnderstanding> {
-    return understandQuery(text, { classify: (t) => this.intentQueue.run(t), lexicon: () => this.lexicon() });
+    const nerQueue = this.nerQueue;
+    return understandQuery(text, {
+      classify: (t) => this.intentQueue.run(t),
+      lexicon: () => this.lexicon(),
+      // NER is optional: if it fails (or its queue is full) the lexicon's reading still stands.
+      entities: nerQueue
+        ? (t) => nerQueue.run(t).catch((err: unknown) => (log.warn({ err }, 'NER failed; slots from the lexicon only'), []))
+        : undefined,
+    });
   }
 
   async transcribe(bytes: Uint8Array, language?: string): Promise<{ text: string; language: string | null; durationMs: number }> {

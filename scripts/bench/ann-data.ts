@@ -16,10 +16,12 @@ export interface AnnDataOptions {
   noise: number;
   /** Norm of the shared component relative to the centre spread. */
   shared: number;
+  /** Variance along direction j falls as (j+1)^-spectrumPower: 0 is isotropic, larger is flatter data. */
+  spectrumPower: number;
   seed: number;
 }
 
-export const ANN_DATA_DEFAULTS: Omit<AnnDataOptions, 'n' | 'queries'> = { dim: 512, centres: 1000, noise: 1, shared: 0.8, seed: 7 };
+export const ANN_DATA_DEFAULTS: Omit<AnnDataOptions, 'n' | 'queries'> = { dim: 512, centres: 1000, noise: 1, shared: 0.8, spectrumPower: 0.5, seed: 7 };
 
 /** Base and query vectors as row-major Float32Arrays (`shared` lets worker threads read them without a copy). */
 export function annData(o: AnnDataOptions): { base: Float32Array; queries: Float32Array } {
@@ -29,7 +31,7 @@ export function annData(o: AnnDataOptions): { base: Float32Array; queries: Float
   // Power-law spectrum, scaled so a standard normal through it has expected squared norm `dim`.
   const spectrum = new Float32Array(dim);
   let ss = 0;
-  for (let j = 0; j < dim; j++) ss += (spectrum[j] = (j + 1) ** -0.5) ** 2;
+  for (let j = 0; j < dim; j++) ss += (spectrum[j] = (j + 1) ** (-o.spectrumPower / 2)) ** 2;
   const scale = Math.sqrt(dim / ss);
   for (let j = 0; j < dim; j++) spectrum[j]! *= scale / Math.sqrt(dim); // unit expected norm overall
   const shared = new Float32Array(dim);

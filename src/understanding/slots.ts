@@ -45,7 +45,7 @@ export interface SlotMatch {
   surface: string;
   /** On the original text. */
   span: [number, number];
-  source: 'lexicon' | 'synonym' | 'fuzzy' | 'pattern';
+  source: 'lexicon' | 'synonym' | 'fuzzy' | 'pattern' | 'ner';
   /** Catalog values this match filters on (brand/category/color); empty when the catalog has none. */
   filterValues?: string[];
 }

@@ -2,6 +2,8 @@ import type { SearchFilters } from '../catalog/types.ts';
 import { extractSlots } from './slots.ts';
 import type { Lexicon } from './lexicon.ts';
 import { routeForIntent } from './routing.ts';
+import { mergeEntities } from './ner-merge.ts';
+import type { NerEntity } from '../models/ner.ts';
 
 export interface IntentResult {
   label: string;
@@ -20,12 +22,17 @@ export interface QueryUnderstanding {
   matches: ReturnType<typeof extractSlots>['matches'];
 }
 
-/** Intent from the model, slots from the catalog lexicon; the two are independent reads of one text. */
+/**
+ * Intent from the model, slots from the catalog lexicon; the two are independent reads of one text.
+ * With the optional NER model (`entities`), its entities fill slots the lexicon left empty.
+ */
 export async function understandQuery(
   text: string,
-  deps: { classify(text: string): Promise<IntentResult>; lexicon(): Lexicon },
+  deps: { classify(text: string): Promise<IntentResult>; lexicon(): Lexicon; entities?(text: string): Promise<NerEntity[]> },
 ): Promise<QueryUnderstanding> {
-  const [intent, slots] = await Promise.all([deps.classify(text), Promise.resolve(extractSlots(text, deps.lexicon()))]);
+  const lex = deps.lexicon();
+  const [intent, read, entities] = await Promise.all([deps.classify(text), Promise.resolve(extractSlots(text, lex)), deps.entities?.(text) ?? []]);
+  const slots = entities.length > 0 ? mergeEntities(read, entities, lex) : read;
   return { intent, route: routeForIntent(intent.label), slots: slots.slots, filters: slots.filters, text: slots.text, matches: slots.matches };
 }
 

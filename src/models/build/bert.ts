@@ -48,7 +48,7 @@ export const BERT_SIZES: Record<'tiny' | 'full', BertSize> = {
 const EPS = 1e-12;
 
 /** Encoder up to last_hidden_state; returns the graph and the hidden-state tensor name. */
-function bertEncoder(s: BertSize, rng: Rng, floatType: FloatType, name: string): { g: Graph; c: LayerCtx; h: string } {
+export function bertEncoder(s: BertSize, rng: Rng, floatType: FloatType, name: string): { g: Graph; c: LayerCtx; h: string } {
   const g = new Graph(name, { floatType });
   const c: LayerCtx = { g, rng };
   const dims = ['batch_size', 'sequence_length'];
@@ -99,7 +99,7 @@ export function bertClassifierGraph(s: BertSize, numLabels: number, rng: Rng, fl
   return g;
 }
 
-function bertConfig(s: BertSize, extra: Record<string, unknown>): Record<string, unknown> {
+export function bertConfig(s: BertSize, extra: Record<string, unknown>): Record<string, unknown> {
   return {
     ...extra,
     model_type: 'bert',
@@ -121,7 +121,7 @@ function bertConfig(s: BertSize, extra: Record<string, unknown>): Record<string,
   };
 }
 
-function writeJson(file: string, value: unknown): void {
+export function writeJson(file: string, value: unknown): void {
   fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
 }
 
@@ -131,7 +131,7 @@ export interface BertBuildOpts {
   fp16?: boolean;
 }
 
-function writeVariants(dir: string, fp16: boolean | undefined, make: (ft: FloatType) => Graph): void {
+export function writeVariants(dir: string, fp16: boolean | undefined, make: (ft: FloatType) => Graph): void {
   fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'onnx', 'model.onnx'), make('float32').toBytes());
   if (fp16) fs.writeFileSync(path.join(dir, 'onnx', 'model_fp16.onnx'), make('float16').toBytes());
