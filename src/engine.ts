@@ -127,6 +127,11 @@ export class Engine {
     ]);
   }
 
+  /** Every model queue, for metrics. */
+  queues(): Batcher<never, unknown>[] {
+    return [this.textQueue, this.imageQueue, this.intentQueue, this.sttQueue, ...(this.nerQueue ? [this.nerQueue] : [])] as unknown as Batcher<never, unknown>[];
+  }
+
   models(): ModelInfo[] {
     const info = (role: string, s: ModelSession): ModelInfo => ({
       role,

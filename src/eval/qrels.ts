@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { readJsonl } from '../util/jsonl.ts';
 
 /**
  * A labelled query: text, an image path, an audio path, or a mix, with graded relevant product
@@ -32,25 +33,12 @@ export function modalityOf(q: { text?: string; image?: string; audio?: string })
 
 export function readQrels(file: string): { queries: Qrel[]; baseDir: string } {
   const baseDir = path.dirname(path.resolve(file));
-  const queries = fs
-    .readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .map((l, i) => [l, i + 1] as const)
-    .filter(([l]) => l.trim())
-    .map(([l, n]) => {
-      let v: unknown;
-      try {
-        v = JSON.parse(l);
-      } catch {
-        throw new Error(`${file}:${n}: not valid JSON`);
-      }
-      const p = qrel.safeParse(v);
-      if (!p.success) throw new Error(`${file}:${n}: ${p.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ')}`);
-      for (const key of ['image', 'audio'] as const) {
-        const rel = p.data[key];
-        if (rel && !fs.existsSync(path.resolve(baseDir, rel))) throw new Error(`${file}:${n}: ${key} file not found: ${rel}`);
-      }
-      return { ...p.data, modality: p.data.modality ?? modalityOf(p.data) };
-    });
+  const queries = readJsonl(file, qrel).map((q, i) => {
+    for (const key of ['image', 'audio'] as const) {
+      const rel = q[key];
+      if (rel && !fs.existsSync(path.resolve(baseDir, rel))) throw new Error(`${file}: query ${q.id ?? i + 1}: ${key} file not found: ${rel}`);
+    }
+    return { ...q, modality: q.modality ?? modalityOf(q) };
+  });
   return { queries, baseDir };
 }

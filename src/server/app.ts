@@ -220,7 +220,7 @@ export function createApp(opts: AppOptions) {
     const e = holder.engine;
     if (e) {
       metrics.indexSize.set(e.index.size);
-      for (const q of [e.textQueue, e.imageQueue, e.intentQueue, e.sttQueue]) metrics.queueDepth.set({ model: q.opts.name }, q.depth);
+      for (const q of e.queues()) metrics.queueDepth.set({ model: q.opts.name }, q.depth);
     }
     return c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType });
   });
@@ -266,7 +266,7 @@ export function createApp(opts: AppOptions) {
 /** Wires the engine's per-stage timings and batch sizes into Prometheus. */
 export function attachMetrics(e: Engine, metrics: Metrics): void {
   e.onStage = (stage, ms) => metrics.stageDuration.observe({ stage }, ms / 1000);
-  for (const q of [e.textQueue, e.imageQueue, e.intentQueue, e.sttQueue]) q.onBatch = (n) => metrics.batchSize.observe({ model: q.opts.name }, n);
+  for (const q of e.queues()) q.onBatch = (n) => metrics.batchSize.observe({ model: q.opts.name }, n);
   for (const m of e.models()) metrics.modelInfo.set({ role: m.role, provider: m.provider, variant: m.variant }, 1);
 }
 

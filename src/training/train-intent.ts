@@ -7,11 +7,12 @@ import type { Config } from '../config.ts';
 import { classificationReport, reportToMarkdown, type ClassificationReport } from '../eval/metrics.ts';
 import { log } from '../log.ts';
 import { BertEncoder, type Pooling } from '../models/bert-encoder.ts';
-import { DEFAULT_INTENT_LABELS } from '../models/build/bert.ts';
+import { DEFAULT_INTENT_LABELS } from '../models/intent-labels.ts';
 import { readManifest } from '../models/registry.ts';
 import { packDirFor } from '../models/packs.ts';
 import type { RuntimeOptions } from '../models/runtime.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { readJsonl } from '../util/jsonl.ts';
 import { INTENT_HEAD_DEFAULTS, predictHead, trainIntentHead, type EpochStats, type Example } from './intent-head.ts';
 import { intentHeadToOnnx } from './onnx-heads.ts';
 import { permutation, Rng } from './rng.ts';
@@ -23,22 +24,7 @@ const row = z.object({ text: z.string().min(1).max(2000), label: z.string().min(
 export type LabelledQuery = z.infer<typeof row>;
 
 export function readQueries(file: string): LabelledQuery[] {
-  return fs
-    .readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .map((l, i) => [l, i + 1] as const)
-    .filter(([l]) => l.trim())
-    .map(([l, n]) => {
-      let v: unknown;
-      try {
-        v = JSON.parse(l);
-      } catch {
-        throw new Error(`${file}:${n}: not valid JSON`);
-      }
-      const p = row.safeParse(v);
-      if (!p.success) throw new Error(`${file}:${n}: expected {"text": ..., "label": ...}`);
-      return p.data;
-    });
+  return readJsonl(file, row);
 }
 
 export interface Splits {

@@ -3,6 +3,8 @@
  * the search API; `route` tells the app which screen or flow should take over, and
  * `searches` whether running a product search is useful at all.
  */
+import { DEFAULT_INTENT_LABELS, type DefaultIntent } from '../models/intent-labels.ts';
+
 export type Route = 'search' | 'brand_page' | 'deals' | 'product_qa' | 'order_status' | 'returns' | 'chat';
 
 export interface Routing {
@@ -11,18 +13,10 @@ export interface Routing {
   message: string;
 }
 
-/** The default intent labels of the bundled classifier. */
-export const DEFAULT_INTENTS = [
-  'product_search',
-  'brand_navigation',
-  'price_deal',
-  'product_question',
-  'order_delivery',
-  'returns_complaints',
-  'other',
-] as const;
+/** The default intent labels of the bundled classifier (one list, in models/intent-labels.ts). */
+export { DEFAULT_INTENT_LABELS as DEFAULT_INTENTS };
 
-const ROUTES: Record<(typeof DEFAULT_INTENTS)[number], Routing> = {
+const ROUTES: Record<DefaultIntent, Routing> = {
   product_search: { route: 'search', searches: true, message: 'Searching the catalog.' },
   brand_navigation: { route: 'brand_page', searches: true, message: "Showing the brand's products; the app may open its brand page." },
   price_deal: { route: 'deals', searches: true, message: 'Showing matching products; the app may open current deals.' },

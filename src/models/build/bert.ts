@@ -15,17 +15,9 @@ import { Graph, type FloatType } from '../onnx/graph.ts';
 import { Rng } from '../onnx/rng.ts';
 import { dimOf, embedding, encoderBlock, layerNorm, linear, paddingBias, type LayerCtx } from '../onnx/layers.ts';
 import { writeBertTokenizer } from './tokenizers.ts';
+import { DEFAULT_INTENT_LABELS } from '../intent-labels.ts';
 
-/** Default e-commerce intents, in id order. */
-export const DEFAULT_INTENT_LABELS = [
-  'product_search',
-  'brand_navigation',
-  'price_deal',
-  'product_question',
-  'order_delivery',
-  'returns_complaints',
-  'other',
-] as const;
+export { DEFAULT_INTENT_LABELS } from '../intent-labels.ts';
 
 export interface BertSize {
   hidden: number;

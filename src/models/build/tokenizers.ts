@@ -35,7 +35,8 @@ hello thanks please help yes no not
 /** Chinese query text (characters become single tokens in both vocabularies). */
 export const SEED_CJK = '以下的红色耐克跑鞋元蓝黑白运动鞋连衣裙手机电脑包价格便宜打折优惠订单快递物流退货退款换货投诉质量问题尺码大小号男女童装苹果华为小米我的在哪里什么时候到多少钱买找想要一个件双';
 
-const { table: BYTE_TO_UNICODE, order: BYTE_ORDER } = bytesToUnicode();
+/** GPT-2's byte -> printable-character table, shared by CLIP's and Whisper's byte-level BPE. */
+export const { table: BYTE_TO_UNICODE, order: BYTE_ORDER } = bytesToUnicode();
 
 /** GPT-2's reversible byte -> printable character table (CLIP uses the same, in the same order). */
 function bytesToUnicode(): { table: string[]; order: number[] } {
@@ -77,6 +78,30 @@ export interface ClipVocab {
  * Learn BPE merges over the seed words (CLIP pre-tokenization: lowercase, letters runs), then pad
  * with synthetic merges (existing token + letter) until `vocabSize` (incl. the 2 special tokens).
  */
+/**
+ * Classic BPE training: repeatedly merge the most frequent adjacent pair in `words` (split in
+ * place), recording each merge and adding the merged token, while `more()` says so.
+ */
+export function learnMerges(words: string[][], merges: string[], add: (token: string) => void, more: () => boolean): void {
+  while (more()) {
+    const counts = new Map<string, number>();
+    for (const w of words) for (let i = 0; i + 1 < w.length; i++) {
+      const k = `${w[i]} ${w[i + 1]}`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    let best = '';
+    let bestN = 0;
+    for (const [k, n] of counts) if (n > bestN) [best, bestN] = [k, n]; // first-seen wins ties: deterministic
+    if (!best) break;
+    const [a, b] = best.split(' ') as [string, string];
+    merges.push(best);
+    add(a + b);
+    for (const w of words) for (let i = 0; i + 1 < w.length; i++) {
+      if (w[i] === a && w[i + 1] === b) w.splice(i, 2, a + b);
+    }
+  }
+}
+
 function clipBpe(vocabSize: number): { vocab: Map<string, number>; merges: string[] } {
   const vocab = new Map<string, number>();
   const add = (t: string) => {
@@ -94,23 +119,7 @@ function clipBpe(vocabSize: number): { vocab: Map<string, number>; merges: strin
     chars[chars.length - 1] += '</w>';
     return chars;
   });
-  while (vocab.size < target) {
-    const counts = new Map<string, number>();
-    for (const w of words) for (let i = 0; i + 1 < w.length; i++) {
-      const k = `${w[i]} ${w[i + 1]}`;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
-    let best = '';
-    let bestN = 0;
-    for (const [k, n] of counts) if (n > bestN) [best, bestN] = [k, n]; // first-seen wins ties: deterministic
-    if (!best) break;
-    const [a, b] = best.split(' ') as [string, string];
-    merges.push(best);
-    add(a + b);
-    for (const w of words) for (let i = 0; i + 1 < w.length; i++) {
-      if (w[i] === a && w[i + 1] === b) w.splice(i, 2, a + b);
-    }
-  }
+  learnMerges(words, merges, add, () => vocab.size < target);
   // Padding merges: extend existing word-initial tokens by one letter.
   const letters = 'abcdefghijklmnopqrstuvwxyz'.split('');
   const ends = letters.map((l) => l + '</w>');

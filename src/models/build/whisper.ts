@@ -20,7 +20,7 @@ import path from 'node:path';
 import { Graph, type FloatType } from '../onnx/graph.ts';
 import { Rng } from '../onnx/rng.ts';
 import { causalBias, dimOf, encoderBlock, gelu, layerNorm, mergeHeads, sdpa, splitHeads, type LayerCtx } from '../onnx/layers.ts';
-import { SEED_CJK, SEED_WORDS } from './tokenizers.ts';
+import { BYTE_ORDER, BYTE_TO_UNICODE, learnMerges, SEED_CJK, SEED_WORDS } from './tokenizers.ts';
 
 export interface WhisperSize {
   dModel: number;
@@ -364,25 +364,6 @@ function specialLayout(textTokens: number) {
   return { eos, sot, langs, translate, transcribe, startoflm, startofprev, nocaptions, notimestamps, timestampBegin, timestamps, vocabSize: timestampBegin + timestamps };
 }
 
-/** GPT-2's reversible byte -> printable character table; the base vocabulary lists bytes in this order. */
-function bytesToUnicode(): { table: string[]; order: number[] } {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  const table: string[] = new Array(256);
-  bs.forEach((b, i) => (table[b] = String.fromCodePoint(cs[i]!)));
-  return { table, order: bs };
-}
-const { table: BYTE_TO_UNICODE, order: BYTE_ORDER } = bytesToUnicode();
 const byteLevel = (text: string) => [...Buffer.from(text, 'utf8')].map((b) => BYTE_TO_UNICODE[b]!).join('');
 
 /**
@@ -402,23 +383,7 @@ function whisperBpe(textTokens: number): { vocab: Map<string, number>; merges: s
   for (const w of [...SEED_WORDS, ...SEED_CJK]) {
     for (const form of [w.toLowerCase(), ` ${w.toLowerCase()}`]) words.push([...byteLevel(form)]);
   }
-  while (vocab.size < textTokens) {
-    const counts = new Map<string, number>();
-    for (const w of words) for (let i = 0; i + 1 < w.length; i++) {
-      const k = `${w[i]} ${w[i + 1]}`;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
-    let best = '';
-    let bestN = 0;
-    for (const [k, n] of counts) if (n > bestN) [best, bestN] = [k, n]; // first-seen wins ties: deterministic
-    if (!best) break;
-    const [a, b] = best.split(' ') as [string, string];
-    merges.push(best);
-    add(a + b);
-    for (const w of words) for (let i = 0; i + 1 < w.length; i++) {
-      if (w[i] === a && w[i + 1] === b) w.splice(i, 2, a + b);
-    }
-  }
+  learnMerges(words, merges, add, () => vocab.size < textTokens);
   const letters = 'abcdefghijklmnopqrstuvwxyz'.split('');
   let frontier = [...vocab.keys()].filter((t) => /^Ġ?[a-z]+$/.test(t) && t.length > 1);
   while (vocab.size < textTokens) {
