@@ -24,23 +24,25 @@ const RENDER_CONCURRENCY = 4;
 
 export interface DemoColor {
   name: string;
+  /** Three letters, used in SKUs. */
+  code: string;
   hex: string;
   zh: string;
 }
 
 export const DEMO_COLORS: readonly DemoColor[] = [
-  { name: 'red', hex: '#d62828', zh: '红色' },
-  { name: 'blue', hex: '#1f5fbf', zh: '蓝色' },
-  { name: 'black', hex: '#1e1e1e', zh: '黑色' },
-  { name: 'white', hex: '#f4f4f4', zh: '白色' },
-  { name: 'green', hex: '#2e8b3d', zh: '绿色' },
-  { name: 'yellow', hex: '#f2c318', zh: '黄色' },
-  { name: 'pink', hex: '#f06fa8', zh: '粉色' },
-  { name: 'purple', hex: '#7b3fb5', zh: '紫色' },
-  { name: 'grey', hex: '#8a8d91', zh: '灰色' },
-  { name: 'brown', hex: '#7a4a24', zh: '棕色' },
-  { name: 'orange', hex: '#f07c1a', zh: '橙色' },
-  { name: 'beige', hex: '#d9c3a0', zh: '米色' },
+  { name: 'red', code: 'RED', hex: '#d62828', zh: '红色' },
+  { name: 'blue', code: 'BLU', hex: '#1f5fbf', zh: '蓝色' },
+  { name: 'black', code: 'BLK', hex: '#1e1e1e', zh: '黑色' },
+  { name: 'white', code: 'WHT', hex: '#f4f4f4', zh: '白色' },
+  { name: 'green', code: 'GRN', hex: '#2e8b3d', zh: '绿色' },
+  { name: 'yellow', code: 'YEL', hex: '#f2c318', zh: '黄色' },
+  { name: 'pink', code: 'PNK', hex: '#f06fa8', zh: '粉色' },
+  { name: 'purple', code: 'PUR', hex: '#7b3fb5', zh: '紫色' },
+  { name: 'grey', code: 'GRY', hex: '#8a8d91', zh: '灰色' },
+  { name: 'brown', code: 'BRN', hex: '#7a4a24', zh: '棕色' },
+  { name: 'orange', code: 'ORG', hex: '#f07c1a', zh: '橙色' },
+  { name: 'beige', code: 'BEI', hex: '#d9c3a0', zh: '米色' },
 ];
 
 export interface DemoBrand {
@@ -83,6 +85,8 @@ export interface DemoCategory {
   name: string;
   zh: string;
   shape: Shape;
+  /** What a title calls one item ("running shoes", "T-shirt"). */
+  noun: string;
   /** Base price range in USD before the brand tier. */
   price: [number, number];
   brands: readonly string[];
@@ -95,91 +99,91 @@ const ALL_COLORS = DEMO_COLORS.map((c) => c.name);
 
 export const DEMO_CATEGORIES: readonly DemoCategory[] = [
   {
-    name: 'running shoes', zh: '跑鞋', shape: 'running-shoe', price: [60, 150],
+    name: 'running shoes', zh: '跑鞋', shape: 'running-shoe', noun: 'running shoes', price: [60, 150],
     brands: ['Nike', 'adidas', 'ASICS', 'New Balance', 'Puma', 'Li-Ning', 'Anta'],
     colors: ['red', 'blue', 'black', 'white', 'green', 'yellow', 'pink', 'orange', 'grey', 'purple'],
     lines: { Nike: ['Air Zoom Pegasus', 'Vomero', 'Invincible Run'], adidas: ['Ultraboost', 'Adizero Boston'], ASICS: ['Gel-Kayano', 'Gel-Nimbus', 'Novablast'], 'New Balance': ['Fresh Foam 1080', 'FuelCell Rebel'], Puma: ['Velocity Nitro', 'Deviate Nitro'], 'Li-Ning': ['Feidian', 'Red Rabbit'], Anta: ['C202', 'Mach'], '*': ['Road Runner'] },
   },
   {
-    name: 'sneakers', zh: '板鞋', shape: 'sneaker', price: [50, 120],
+    name: 'sneakers', zh: '板鞋', shape: 'sneaker', noun: 'sneakers', price: [50, 120],
     brands: ['Nike', 'adidas', 'Puma', 'New Balance', 'Li-Ning', 'Anta'],
     colors: ['white', 'black', 'red', 'blue', 'green', 'beige', 'grey', 'pink', 'yellow'],
     lines: { Nike: ['Air Force 1', 'Court Vision', 'Blazer Low'], adidas: ['Stan Smith', 'Samba', 'Superstar'], Puma: ['Suede Classic', 'Smash'], 'New Balance': ['550', '480'], 'Li-Ning': ['Wade Court'], Anta: ['Classic Court'], '*': ['Court Classic'] },
   },
   {
-    name: 'boots', zh: '靴子', shape: 'boot', price: [80, 200],
+    name: 'boots', zh: '靴子', shape: 'boot', noun: 'boots', price: [80, 200],
     brands: ['Zara', 'The North Face', 'Nike', 'Uniqlo'],
     colors: ['brown', 'black', 'beige', 'grey', 'white', 'green'],
     lines: { 'The North Face': ['Chilkat', 'Back-to-Berkeley'], Nike: ['Manoa'], Zara: ['Lace-Up Ankle'], '*': ['Hiker'] },
   },
   {
-    name: 't-shirts', zh: 'T恤', shape: 't-shirt', price: [12, 40],
+    name: 't-shirts', zh: 'T恤', shape: 't-shirt', noun: 'T-shirt', price: [12, 40],
     brands: ['Uniqlo', 'Zara', 'Nike', 'adidas', 'Puma', 'Li-Ning', 'Anta', 'Muji'],
     colors: ALL_COLORS,
-    lines: { Uniqlo: ['U Crew Neck', 'Supima Cotton'], Nike: ['Dri-FIT Legend', 'Sportswear Club'], adidas: ['Essentials 3-Stripes'], '*': ['Crew Neck', 'Everyday Tee'] },
+    lines: { Uniqlo: ['U Crew Neck', 'Supima Cotton'], Nike: ['Dri-FIT Legend', 'Sportswear Club'], adidas: ['Essentials 3-Stripes'], '*': ['Crew Neck', 'Everyday'] },
   },
   {
-    name: 'hoodies', zh: '卫衣', shape: 'hoodie', price: [35, 90],
+    name: 'hoodies', zh: '卫衣', shape: 'hoodie', noun: 'hoodie', price: [35, 90],
     brands: ['Nike', 'adidas', 'Uniqlo', 'Zara', 'The North Face', 'Li-Ning', 'Anta', 'Puma'],
     colors: ['grey', 'black', 'blue', 'red', 'green', 'beige', 'pink', 'purple', 'white', 'orange'],
-    lines: { Nike: ['Club Fleece', 'Tech Fleece'], adidas: ['Trefoil'], 'The North Face': ['Drew Peak'], Uniqlo: ['Sweat Pullover'], '*': ['Pullover Hoodie', 'Fleece Hoodie'] },
+    lines: { Nike: ['Club Fleece', 'Tech Fleece'], adidas: ['Trefoil'], 'The North Face': ['Drew Peak'], Uniqlo: ['Sweat'], '*': ['Pullover', 'Fleece'] },
   },
   {
-    name: 'jeans', zh: '牛仔裤', shape: 'jeans', price: [40, 110],
+    name: 'jeans', zh: '牛仔裤', shape: 'jeans', noun: 'jeans', price: [40, 110],
     brands: ["Levi's", 'Uniqlo', 'Zara', 'Muji'],
     colors: ['blue', 'black', 'grey', 'white', 'beige', 'brown'],
     lines: { "Levi's": ['501 Original', '511 Slim', '505 Regular'], Uniqlo: ['Ultra Stretch', 'Straight'], '*': ['Slim Fit', 'Straight Leg'] },
   },
   {
-    name: 'dresses', zh: '连衣裙', shape: 'dress', price: [30, 120],
+    name: 'dresses', zh: '连衣裙', shape: 'dress', noun: 'dress', price: [30, 120],
     brands: ['Zara', 'Uniqlo', 'Muji'],
     colors: ['red', 'black', 'blue', 'pink', 'green', 'yellow', 'white', 'purple', 'beige'],
     lines: { '*': ['Midi', 'Wrap', 'Slip', 'A-Line', 'Sundress'] },
   },
   {
-    name: 'caps', zh: '棒球帽', shape: 'cap', price: [15, 40],
+    name: 'caps', zh: '棒球帽', shape: 'cap', noun: 'cap', price: [15, 40],
     brands: ['Nike', 'adidas', 'Puma', 'New Balance', 'The North Face', 'Li-Ning'],
     colors: ['black', 'white', 'red', 'blue', 'green', 'beige', 'grey', 'yellow', 'pink', 'orange'],
-    lines: { Nike: ['Heritage86', 'Club Cap'], adidas: ['Baseball Cap'], 'New Balance': ['6-Panel Classic'], '*': ['Baseball Cap', 'Dad Cap'] },
+    lines: { Nike: ['Heritage86', 'Club Cap'], adidas: ['Trefoil Baseball'], 'New Balance': ['6-Panel Classic'], '*': ['Classic Six-Panel', 'Dad'] },
   },
   {
-    name: 'backpacks', zh: '背包', shape: 'backpack', price: [30, 130],
+    name: 'backpacks', zh: '背包', shape: 'backpack', noun: 'backpack', price: [30, 130],
     brands: ['The North Face', 'Nike', 'adidas', 'Xiaomi', 'Puma', 'Anta'],
     colors: ['black', 'grey', 'blue', 'red', 'green', 'yellow', 'purple', 'orange', 'pink'],
-    lines: { 'The North Face': ['Borealis', 'Jester', 'Recon'], Nike: ['Brasilia', 'Heritage'], Xiaomi: ['Mi Casual Daypack', 'Commuter'], '*': ['Daypack', 'Classic Backpack'] },
+    lines: { 'The North Face': ['Borealis', 'Jester', 'Recon'], Nike: ['Brasilia', 'Heritage'], Xiaomi: ['Mi Casual', 'Commuter'], '*': ['Everyday', 'Classic'] },
   },
   {
-    name: 'handbags', zh: '手提包', shape: 'handbag', price: [40, 160],
+    name: 'handbags', zh: '手提包', shape: 'handbag', noun: 'handbag', price: [40, 160],
     brands: ['Zara', 'Uniqlo', 'Muji'],
     colors: ['black', 'brown', 'beige', 'red', 'pink', 'white', 'blue', 'green'],
-    lines: { '*': ['Tote', 'Shoulder Bag', 'City Bag', 'Top-Handle Bag'] },
+    lines: { '*': ['Tote', 'Shoulder', 'City', 'Top-Handle'] },
   },
   {
-    name: 'mugs', zh: '马克杯', shape: 'mug', price: [6, 20],
+    name: 'mugs', zh: '马克杯', shape: 'mug', noun: 'mug', price: [6, 20],
     brands: ['IKEA', 'Muji'],
     colors: ALL_COLORS,
-    lines: { IKEA: ['FÄRGRIK', 'STRIMMIG', 'VARDAGEN'], Muji: ['Porcelain Mug', 'Stoneware Mug'], '*': ['Mug'] },
+    lines: { IKEA: ['FÄRGRIK', 'STRIMMIG', 'VARDAGEN'], Muji: ['Porcelain', 'Stoneware'], '*': ['Everyday'] },
   },
   {
-    name: 'water bottles', zh: '水杯', shape: 'bottle', price: [12, 45],
+    name: 'water bottles', zh: '水杯', shape: 'bottle', noun: 'water bottle', price: [12, 45],
     brands: ['IKEA', 'Muji', 'Xiaomi', 'Nike', 'The North Face'],
     colors: ['blue', 'black', 'white', 'green', 'pink', 'red', 'yellow', 'purple', 'orange', 'grey'],
-    lines: { Nike: ['Hyperfuel', 'Recharge'], Xiaomi: ['Mijia Vacuum Flask'], IKEA: ['KORKEN', '365+'], '*': ['Insulated Bottle', 'Sport Bottle'] },
+    lines: { Nike: ['Hyperfuel', 'Recharge'], Xiaomi: ['Mijia Vacuum Flask'], IKEA: ['KORKEN', '365+'], '*': ['Insulated', 'Sport'] },
   },
   {
-    name: 'watches', zh: '手表', shape: 'watch', price: [40, 320],
+    name: 'watches', zh: '手表', shape: 'watch', noun: 'watch', price: [40, 320],
     brands: ['Casio', 'Apple', 'Samsung', 'Xiaomi'],
     colors: ['black', 'white', 'blue', 'red', 'green', 'pink', 'brown', 'grey', 'beige'],
-    lines: { Casio: ['G-Shock GA-2100', 'F-91W', 'MTP-1302'], Apple: ['Watch SE', 'Watch Series 9'], Samsung: ['Galaxy Watch6', 'Galaxy Watch FE'], Xiaomi: ['Watch S3', 'Smart Band 8 Pro'], '*': ['Watch'] },
+    lines: { Casio: ['G-Shock GA-2100', 'F-91W', 'MTP-1302'], Apple: ['Watch SE', 'Watch Series 9'], Samsung: ['Galaxy Watch6', 'Galaxy Watch FE'], Xiaomi: ['Watch S3', 'Smart Band 8 Pro'], '*': ['Classic'] },
   },
   {
-    name: 'headphones', zh: '耳机', shape: 'headphones', price: [50, 330],
+    name: 'headphones', zh: '耳机', shape: 'headphones', noun: 'headphones', price: [50, 330],
     brands: ['Sony', 'Apple', 'Samsung', 'Xiaomi'],
     colors: ['black', 'white', 'blue', 'grey', 'pink', 'red', 'beige', 'green'],
-    lines: { Sony: ['WH-1000XM5', 'WH-CH720N', 'ULT Wear'], Apple: ['AirPods Max', 'Beats Solo 4'], Samsung: ['Level On Pro'], Xiaomi: ['Mi Headphones Comfort'], '*': ['Headphones'] },
+    lines: { Sony: ['WH-1000XM5', 'WH-CH720N', 'ULT Wear'], Apple: ['AirPods Max', 'Beats Solo 4'], Samsung: ['Level On Pro'], Xiaomi: ['Mi Headphones Comfort'], '*': ['Studio'] },
   },
   {
-    name: 'sunglasses', zh: '墨镜', shape: 'sunglasses', price: [20, 150],
+    name: 'sunglasses', zh: '墨镜', shape: 'sunglasses', noun: 'sunglasses', price: [20, 150],
     brands: ['Zara', 'Nike', 'adidas', 'Puma', 'Uniqlo'],
     colors: ['black', 'brown', 'red', 'blue', 'white', 'pink', 'green', 'grey', 'purple'],
     lines: { Nike: ['Windshield', 'Vision'], adidas: ['SP0056'], '*': ['Aviator', 'Wayfarer', 'Round'] },
@@ -215,7 +219,6 @@ export function imageSpecOf(p: Pick<ProductInput, 'id' | 'category' | 'color'>):
 
 /** Renders a product picture as a PNG (DEMO_IMAGE_SIZE square), optionally as a variant shot. */
 export async function renderProductImage(spec: DemoImageSpec, variant: ImageVariant = {}): Promise<Buffer> {
-  const size = DEMO_IMAGE_SIZE;
   const svg = productSvg(spec, variant);
   const img = sharp(Buffer.from(svg)).flatten({ background: variant.background ?? '#ffffff' });
   if (!variant.noise) return img.png({ compressionLevel: 9 }).toBuffer();
@@ -223,7 +226,6 @@ export async function renderProductImage(spec: DemoImageSpec, variant: ImageVari
   const rng = new Rng(((spec.style ?? 0) ^ 0x5eed) >>> 0);
   for (let i = 0; i < data.length; i++) data[i] = clamp255(data[i]! + Math.round((rng.next() - 0.5) * 36));
   return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
-    .resize(size, size)
     .png({ compressionLevel: 9 })
     .toBuffer();
 }
@@ -277,7 +279,7 @@ const DRAW: Record<Shape, (p: Palette, style: number) => string> = {
   'running-shoe': (p, s) =>
     // Rocker midsole, dark outsole, low sleek upper with a swoosh-like stripe, laces and heel tab.
     `<path d="M47 234 Q50 258 76 258 L262 258 Q294 256 294 228 L288 236 Q282 247 262 247 L74 247 Q52 247 47 234 Z" fill="#3a3a3a" stroke="#222" ${SW}/>` +
-    `<path d="M52 212 L284 204 Q300 214 294 230 Q288 246 262 246 L74 246 Q48 246 46 230 Q44 218 52 212 Z" ${fillLine(p, '#f7f7f7')} stroke="#8c8c8c"/>` +
+    `<path d="M52 212 L284 204 Q300 214 294 230 Q288 246 262 246 L74 246 Q48 246 46 230 Q44 218 52 212 Z" fill="#f7f7f7" stroke="#8c8c8c" ${SW}/>` +
     `<path d="M56 214 L54 148 Q56 126 84 122 Q104 132 126 126 Q150 122 172 150 Q204 178 250 184 Q292 190 286 206 L282 211 Z" ${fillLine(p, p.main)}/>` +
     `<path d="M78 130 Q104 144 130 130" fill="none" stroke="${p.line}" stroke-width="7"/>` +
     `<path d="M92 204 Q176 206 256 176 Q182 192 104 186 Z" fill="${p.accent}" stroke="${p.line}" stroke-width="1.5"/>` +
@@ -285,7 +287,7 @@ const DRAW: Record<Shape, (p: Palette, style: number) => string> = {
     `<path d="M54 150 L44 150 Q40 176 56 186 Z" fill="${s % 2 ? p.accent : p.shade}" stroke="${p.line}" stroke-width="2"/>`,
   sneaker: (p, s) =>
     // Flat vulcanised cupsole with a foxing stripe, boxy upper, toe cap and eyelets.
-    `<rect x="44" y="214" width="252" height="40" rx="12" ${fillLine(p, '#f7f7f7')} stroke="#8c8c8c"/>` +
+    `<rect x="44" y="214" width="252" height="40" rx="12" fill="#f7f7f7" stroke="#8c8c8c" ${SW}/>` +
     `<rect x="46" y="230" width="248" height="7" fill="${s % 2 ? '#1e1e1e' : p.main}"/>` +
     `<path d="M50 216 L50 156 Q52 138 80 136 Q104 146 128 140 Q146 140 158 158 L184 174 Q236 180 266 190 Q294 198 292 216 Z" ${fillLine(p, p.main)}/>` +
     `<path d="M228 184 Q280 190 292 214 L230 216 Q222 200 228 184 Z" fill="${p.shade}" stroke="${p.line}" stroke-width="2"/>` +
@@ -450,7 +452,8 @@ function buildProducts(count: number, rng: Rng): ProductInput[] {
   for (let i = 0; i < count; i++) {
     const cat = DEMO_CATEGORIES[catOrder[i % catOrder.length]!]!;
     const decks = colorDecks[DEMO_CATEGORIES.indexOf(cat)]!;
-    const color = DEMO_COLORS.find((c) => c.name === decks.deck[decks.at++ % decks.deck.length])!;
+    const colorName = decks.deck[decks.at++ % decks.deck.length];
+    const color = DEMO_COLORS.find((c) => c.name === colorName)!;
     const chinese = i % 10 === 3;
     // Chinese listings lean towards the Chinese brands where the category has them.
     const cnBrands = cat.brands.filter((b) => b === 'Li-Ning' || b === 'Anta' || b === 'Xiaomi');
@@ -463,7 +466,7 @@ function buildProducts(count: number, rng: Rng): ProductInput[] {
     const sku = uniqueSku(skuFor(brand, line, color, rng), skus);
     products.push({
       id,
-      title: chinese ? `${brand.zh} ${color.zh} ${cat.zh} ${line}` : `${brand.name} ${line} ${cat.name}, ${color.name}`,
+      title: chinese ? `${brand.zh} ${color.zh} ${cat.zh} ${line}` : titleEn(brand, line, cat, color),
       description: chinese ? describeZh(cat, color, brand, attributes) : describeEn(cat, color, brand, line, attributes),
       brand: brand.name,
       category: cat.name,
@@ -476,6 +479,12 @@ function buildProducts(count: number, rng: Rng): ProductInput[] {
     });
   }
   return products;
+}
+
+/** "Nike Air Zoom Pegasus running shoes, red"; a line that names the item already keeps it ("Apple Watch SE, black"). */
+function titleEn(brand: DemoBrand, line: string, cat: DemoCategory, color: DemoColor): string {
+  const named = line.toLowerCase().includes(cat.noun.toLowerCase().split(' ').at(-1)!);
+  return `${brand.name} ${line}${named ? '' : ` ${cat.noun}`}, ${color.name}`;
 }
 
 type Attrs = Record<string, string | number | boolean>;
@@ -523,8 +532,8 @@ function skuFor(brand: DemoBrand, line: string, color: DemoColor, rng: Rng): str
   // Model-number style: lines that already look like one ("WH-1000XM5") keep it; others take
   // the initials and digits of the line name ("Air Zoom Pegasus" -> AZP), then colour and a run.
   const letters = line.normalize('NFKD').replace(/[^\w\s-]/g, '').toUpperCase();
-  const modelish = /^[A-Z0-9]+(-[A-Z0-9]+)+$/.test(letters) ? letters : letters.split(/[\s-]+/).map((w) => (/\d/.test(w) ? w : w[0] ?? '')).join('');
-  return `${brand.code}-${modelish}-${color.name.slice(0, 3).toUpperCase()}${100 + Math.floor(rng.next() * 900)}`;
+  const modelish = /^(?=.*\d)[A-Z0-9]+(-[A-Z0-9]+)+$/.test(letters) ? letters : letters.split(/[\s-]+/).map((w) => (/\d/.test(w) ? w : w[0] ?? '')).join('');
+  return `${brand.code}-${modelish}-${color.code}${100 + Math.floor(rng.next() * 900)}`;
 }
 
 function uniqueSku(sku: string, seen: Set<string>): string {

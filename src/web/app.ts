@@ -192,6 +192,7 @@ function card(r: Result, index: number): HTMLLIElement {
 
   const body = h('div', 'card-body');
   const title = h('h3', 'card-title', p.title);
+  title.title = p.title; // the card clamps long titles to two lines
   const meta = h('p', 'card-meta');
   if (p.brand) meta.append(h('span', 'card-brand', p.brand));
   if (p.color) meta.append(h('span', 'card-color', p.color));
@@ -223,6 +224,7 @@ function placeholder(p: Product): HTMLElement {
 
 function renderVoice(query: SearchBody['query']): void {
   const t = el('transcript');
+  t.removeAttribute('title');
   const lang = el('language-out');
   if (query.transcript === null) {
     t.textContent = 'No voice in this search.';
@@ -232,6 +234,7 @@ function renderVoice(query: SearchBody['query']): void {
     t.dataset.state = 'empty';
   } else {
     t.textContent = `“${query.transcript}”`;
+    t.title = query.transcript;
     t.dataset.state = 'text';
   }
   t.classList.toggle('muted', t.dataset.state !== 'text');
@@ -243,7 +246,7 @@ function renderUnderstanding(u: Understanding | null, applied: Record<string, un
   const intent = el('intent');
   if (!u) {
     intent.replaceChildren(h('span', 'muted', 'No text to understand (photo only).'));
-    el('slots').replaceChildren(h('li', 'muted', '—'));
+    el('slots').replaceChildren(h('li', 'muted', 'none'));
   } else {
     const pct = Math.round(u.intent.confidence * 100);
     const head = h('p', 'intent-head');
