@@ -94,14 +94,15 @@ export function evalMarkdown(r: EvalReport): string {
 }
 
 export async function runEvalCli(args: string[], config: Config): Promise<void> {
-  const { values } = parseArgs({ args, options: { qrels: { type: 'string' }, out: { type: 'string' } } });
-  if (!values.qrels) throw new Error('eval needs --qrels FILE.jsonl');
+  const { values } = parseArgs({ args, options: { qrels: { type: 'string' }, out: { type: 'string' }, demo: { type: 'boolean' } } });
+  if (!values.qrels && !values.demo) throw new Error('eval needs --qrels FILE.jsonl, or --demo for the demo catalog\'s shipped query set');
   const { ensurePack } = await import('../models/packs.ts');
   const { Engine } = await import('../engine.ts');
   const engine = await Engine.open(config, await ensurePack(config, { progress: true }));
   try {
     if (engine.store.count() === 0) throw new Error(`the catalog in ${config.dataDir} is empty: ingest products (or start the server once for the demo catalog) before evaluating`);
-    const report = await evaluate(engine, values.qrels, { progress: true });
+    const qrels = values.qrels ?? (await demoQrels(config));
+    const report = await evaluate(engine, qrels, { progress: true });
     const md = evalMarkdown(report);
     const out = path.resolve(values.out ?? path.join(config.dataDir, 'eval'));
     writeFileAtomic(path.join(out, 'eval.json'), JSON.stringify(report, null, 2) + '\n');
@@ -113,4 +114,18 @@ export async function runEvalCli(args: string[], config: Config): Promise<void> 
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * The demo catalog's labelled queries (text, re-rendered photos, espeak-ng voice, mixed), made
+ * deterministically from the same generator that ingested the catalog.
+ */
+async function demoQrels(config: Config): Promise<string> {
+  const { generateDemoCatalog } = await import('../catalog/demo.ts');
+  const { makeDemoQrels } = await import('./demo-qrels.ts');
+  const products = await generateDemoCatalog({ imageRoot: config.imageRoot });
+  const outDir = path.join(config.dataDir, 'eval', 'demo-qrels');
+  const file = await makeDemoQrels({ products, imageRoot: config.imageRoot, outDir });
+  process.stderr.write(`demo qrels written to ${file}\n`);
+  return file;
 }
