@@ -113,7 +113,7 @@ export const DEMO_CATEGORIES: readonly DemoCategory[] = [
   {
     name: 'boots', zh: '靴子', shape: 'boot', noun: 'boots', price: [80, 200],
     brands: ['Zara', 'The North Face', 'Nike', 'Uniqlo'],
-    colors: ['brown', 'black', 'beige', 'grey', 'white', 'green'],
+    colors: ['brown', 'black', 'red', 'beige', 'grey', 'white', 'green'],
     lines: { 'The North Face': ['Chilkat', 'Back-to-Berkeley'], Nike: ['Manoa'], Zara: ['Lace-Up Ankle'], '*': ['Hiker'] },
   },
   {
@@ -457,12 +457,16 @@ function buildProducts(count: number, rng: Rng): ProductInput[] {
     const chinese = i % 10 === 3;
     // Chinese listings lean towards the Chinese brands where the category has them.
     const cnBrands = cat.brands.filter((b) => b === 'Li-Ning' || b === 'Anta' || b === 'Xiaomi');
-    const brandName = chinese && cnBrands.length && rng.next() < 0.6 ? pick(cnBrands, rng) : pick(cat.brands, rng);
+    let brandName = chinese && cnBrands.length && rng.next() < 0.6 ? pick(cnBrands, rng) : pick(cat.brands, rng);
+    // The README's showcase query ("red nike running shoes under 80 dollars") must have answers:
+    // the English red running shoes are Nike, and priced under 80 below.
+    const showcase = cat.name === 'running shoes' && colorName === 'red' && !chinese && cat.brands.includes('Nike');
+    if (showcase) brandName = 'Nike';
     const brand = DEMO_BRANDS.find((b) => b.name === brandName)!;
     const line = pick(cat.lines[brand.name] ?? cat.lines['*']!, rng);
     const id = `p${String(i + 1).padStart(4, '0')}`;
     const attributes = attributesFor(cat, rng);
-    const price = priceFor(cat, brand, rng);
+    const price = showcase ? Math.min(priceFor(cat, brand, rng), 79.99) : priceFor(cat, brand, rng);
     const sku = uniqueSku(skuFor(brand, line, color, rng), skus);
     products.push({
       id,
