@@ -34,6 +34,11 @@ const schema = z.object({
   OMNISEARCH_PRODUCT_VECTOR: z.enum(['image', 'text', 'mix']).default('mix'),
   /** Image share of the product vector when OMNISEARCH_PRODUCT_VECTOR=mix. */
   OMNISEARCH_PRODUCT_IMAGE_WEIGHT: z.coerce.number().min(0).max(1).default(0.5),
+  /**
+   * Whether the CLIP text encoder reads languages other than English (Chinese-CLIP, multilingual
+   * CLIP). The default ViT-B/32 does not, so Chinese queries are embedded as English slot concepts.
+   */
+  OMNISEARCH_CLIP_MULTILINGUAL: envBool.default(false),
   /** Ingest the bundled demo catalog when the store is empty at start. */
   OMNISEARCH_DEMO: envBool.default(true),
   OMNISEARCH_MAX_JSON_BYTES: int(5 * 1024 * 1024, 1024),

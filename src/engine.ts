@@ -278,6 +278,7 @@ export class Engine {
       lexicalSearch: (text, o) => this.store.lexicalSearch(text, o),
       hydrate: (ids) => this.store.getMany(ids),
       embeddings: (id) => this.store.embeddings(id),
+      englishOnlyText: !c.OMNISEARCH_CLIP_MULTILINGUAL,
       onStage: this.onStage,
     });
   }

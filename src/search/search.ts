@@ -43,6 +43,8 @@ export interface SearchDeps {
   lexicalSearch(text: string, opts: { k: number; filters?: SearchFilters }): { id: string; score: number; matchedSku: boolean }[];
   hydrate(ids: string[]): Map<string, unknown>;
   embeddings(id: string): StoredEmbeddings | undefined;
+  /** The CLIP text encoder reads English only (the default ViT-B/32): Chinese queries embed their concepts in English. */
+  englishOnlyText?: boolean;
   onStage?: (stage: string, ms: number) => void;
 }
 
@@ -113,7 +115,7 @@ export async function runSearch(req: SearchRequest, deps: SearchDeps): Promise<S
   const queryText = [text, transcript].filter(Boolean).join(' ').trim();
   const understanding = queryText ? await t.time('understand', () => deps.understand(queryText)) : null;
   const filters = mergeFilters(understanding?.filters ?? {}, req.filters);
-  const embedText = understanding?.text || queryText;
+  const embedText = clipTextOf(understanding, queryText, deps.englishOnlyText ?? false);
 
   const wText = req.weights?.text ?? 1;
   const wImage = req.weights?.image ?? 1;
@@ -186,6 +188,19 @@ export async function runSearch(req: SearchRequest, deps: SearchDeps): Promise<S
     query: { ...base, hybrid: useLexical ? mode : 'vector_only' },
     timings: t.total(),
   };
+}
+
+const CJK = /[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]/;
+
+/**
+ * What the CLIP text encoder reads: the cleaned query (price and filler words removed). An
+ * English-only CLIP cannot read Chinese, so a CJK query is embedded as its slot concepts in
+ * English when there are any ("80元以下的红色耐克跑鞋" -> "red nike running shoes").
+ */
+export function clipTextOf(u: QueryUnderstanding | null, queryText: string, englishOnly: boolean): string {
+  const cleaned = u?.text || queryText;
+  if (englishOnly && u?.conceptText && CJK.test(cleaned)) return u.conceptText;
+  return cleaned;
 }
 
 export function dot(a: Float32Array, b: Float32Array): number {

@@ -19,6 +19,8 @@ export interface QueryUnderstanding {
   filters: SearchFilters;
   /** The query with price phrases and filler words removed: what CLIP embeds. */
   text: string;
+  /** The slots in English concept names ("红色耐克跑鞋" -> "red nike running shoes"). */
+  conceptText: string;
   matches: ReturnType<typeof extractSlots>['matches'];
 }
 
@@ -33,7 +35,7 @@ export async function understandQuery(
   const lex = deps.lexicon();
   const [intent, read, entities] = await Promise.all([deps.classify(text), Promise.resolve(extractSlots(text, lex)), deps.entities?.(text) ?? []]);
   const slots = entities.length > 0 ? mergeEntities(read, entities, lex) : read;
-  return { intent, route: routeForIntent(intent.label), slots: slots.slots, filters: slots.filters, text: slots.text, matches: slots.matches };
+  return { intent, route: routeForIntent(intent.label), slots: slots.slots, filters: slots.filters, text: slots.text, conceptText: slots.conceptText, matches: slots.matches };
 }
 
 /** Explicit request filters win over those read from the text, field by field. */
