@@ -30,6 +30,27 @@ const schema = z.object({
   OMNISEARCH_BATCH_WAIT_MS: int(2, 0, 1000),
   /** Requests allowed to wait per model; beyond it the answer is 503 with Retry-After. */
   OMNISEARCH_QUEUE_MAX: int(256, 1, 100_000),
+  /**
+   * Per-model overrides of the three above, as JSON keyed by model (clip-text, clip-vision,
+   * intent, whisper, ner), e.g. {"clip-text":{"maxBatch":32,"maxWaitMs":4}}.
+   */
+  OMNISEARCH_BATCHING: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.partialRecord(
+        z.enum(['clip-text', 'clip-vision', 'intent', 'whisper', 'ner']),
+        z.object({ maxBatch: z.number().int().min(1).max(256).optional(), maxWaitMs: z.number().int().min(0).max(1000).optional(), maxQueue: z.number().int().min(1).max(100_000).optional() }).strict(),
+      ),
+    ),
   /** Which stored embedding the ANN index holds per product: image, text, or a weighted mix. */
   OMNISEARCH_PRODUCT_VECTOR: z.enum(['image', 'text', 'mix']).default('mix'),
   /** Image share of the product vector when OMNISEARCH_PRODUCT_VECTOR=mix. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { log } from './log.ts';
-import { Batcher } from './models/batcher.ts';
+import { Batcher, type BatcherOptions } from './models/batcher.ts';
 import { ClipModel } from './models/clip.ts';
 import { FusionModel } from './models/fusion.ts';
 import { IntentModel } from './models/intent.ts';
@@ -65,16 +65,16 @@ export class Engine {
     readonly startup: { indexApplied: number; indexRebuilt: boolean; indexMs: number },
   ) {
     const c = config;
-    this.textQueue = new Batcher((t) => this.clip.embedTexts(t), { name: 'clip-text', maxBatch: c.OMNISEARCH_BATCH_MAX, maxWaitMs: c.OMNISEARCH_BATCH_WAIT_MS, maxQueue: c.OMNISEARCH_QUEUE_MAX });
-    this.imageQueue = new Batcher((i) => this.clip.embedImages(i), { name: 'clip-vision', maxBatch: c.OMNISEARCH_BATCH_MAX, maxWaitMs: c.OMNISEARCH_BATCH_WAIT_MS, maxQueue: c.OMNISEARCH_QUEUE_MAX });
-    this.intentQueue = new Batcher((t) => this.intent.classify(t), { name: 'intent', maxBatch: c.OMNISEARCH_BATCH_MAX, maxWaitMs: c.OMNISEARCH_BATCH_WAIT_MS, maxQueue: c.OMNISEARCH_QUEUE_MAX });
-    // Whisper decodes token by token; one request at a time, a short bounded queue behind it.
+    this.textQueue = new Batcher((t) => this.clip.embedTexts(t), batching(c, 'clip-text'));
+    this.imageQueue = new Batcher((i) => this.clip.embedImages(i), batching(c, 'clip-vision'));
+    this.intentQueue = new Batcher((t) => this.intent.classify(t), batching(c, 'intent'));
     this.sttQueue = new Batcher(
       async ([r]) => {
         const t = await this.whisper.transcribe(r.samples, { language: r.language });
         return [{ text: t.text, language: t.language }];
       },
-      { name: 'whisper', maxBatch: 1, maxWaitMs: 0, maxQueue: Math.max(4, Math.floor(c.OMNISEARCH_QUEUE_MAX / 8)) },
+      // Whisper decodes token by token, one clip at a time: only its queue length is configurable.
+      { ...batching(c, 'whisper', { maxQueue: Math.max(4, Math.floor(c.OMNISEARCH_QUEUE_MAX / 8)) }), maxBatch: 1, maxWaitMs: 0 },
     );
   }
 
@@ -111,7 +111,7 @@ export class Engine {
   private attachNer(ner: NerModel): void {
     const c = this.config;
     this.ner = ner;
-    this.nerQueue = new Batcher((t) => ner.entities(t), { name: 'ner', maxBatch: c.OMNISEARCH_BATCH_MAX, maxWaitMs: c.OMNISEARCH_BATCH_WAIT_MS, maxQueue: c.OMNISEARCH_QUEUE_MAX });
+    this.nerQueue = new Batcher((t) => ner.entities(t), batching(c, 'ner'));
   }
 
   /** One tiny run per model so the first real request doesn't pay for graph initialisation. */
@@ -315,6 +315,11 @@ export class Engine {
     await this.saveIndex();
     this.store.close();
   }
+}
+
+/** A model's batching: the global settings, then its defaults, then its OMNISEARCH_BATCHING overrides. */
+export function batching(c: Config, name: keyof Config['OMNISEARCH_BATCHING'], defaults: Partial<BatcherOptions> = {}): BatcherOptions {
+  return { name, maxBatch: c.OMNISEARCH_BATCH_MAX, maxWaitMs: c.OMNISEARCH_BATCH_WAIT_MS, maxQueue: c.OMNISEARCH_QUEUE_MAX, ...defaults, ...c.OMNISEARCH_BATCHING[name] };
 }
 
 export function facetsOf(p: Product): ProductFacets {

@@ -27,3 +27,13 @@ test('a bad value names every offending variable', () => {
     (e: unknown) => e instanceof ConfigError && /PORT="eighty"/.test(e.message) && /OMNISEARCH_DEVICE="gpu"/.test(e.message) && /OMNISEARCH_DEMO/.test(e.message),
   );
 });
+
+test('per-model batching overrides are validated JSON', async () => {
+  const { batching } = await import('../src/engine.ts');
+  const c = loadConfig({ OMNISEARCH_BATCH_MAX: '8', OMNISEARCH_BATCHING: '{"clip-text":{"maxBatch":32,"maxWaitMs":4}}' });
+  assert.deepEqual(batching(c, 'clip-text'), { name: 'clip-text', maxBatch: 32, maxWaitMs: 4, maxQueue: 256 });
+  assert.deepEqual(batching(c, 'intent'), { name: 'intent', maxBatch: 8, maxWaitMs: 2, maxQueue: 256 });
+  assert.throws(() => loadConfig({ OMNISEARCH_BATCHING: '{"clip":{}}' }), ConfigError);
+  assert.throws(() => loadConfig({ OMNISEARCH_BATCHING: 'not json' }), ConfigError);
+  assert.throws(() => loadConfig({ OMNISEARCH_BATCHING: '{"intent":{"maxBatch":0}}' }), ConfigError);
+});
