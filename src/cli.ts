@@ -4,6 +4,7 @@ import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { OmniError } from './errors.ts';
 import { OfflineError } from './models/pull.ts';
+import { LockedError } from './util/lock.ts';
 
 const USAGE = `omnisearch <command> [options]
 
@@ -145,7 +146,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) process.stderr.write(`${err.message}\n\n${USAGE}\n`);
-  else if (err instanceof ConfigError || err instanceof OfflineError || err instanceof OmniError) process.stderr.write(`omnisearch: ${(err as Error).message}\n`);
+  else if (err instanceof ConfigError || err instanceof OfflineError || err instanceof OmniError || err instanceof LockedError) process.stderr.write(`omnisearch: ${(err as Error).message}\n`);
   else process.stderr.write(`omnisearch: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(err instanceof UsageError ? 2 : 1);
 });

@@ -16,6 +16,7 @@ import { ingestProducts, type IngestResult } from './catalog/ingest.ts';
 import type { Product, ProductFacets, SearchFilters } from './catalog/types.ts';
 import type { VectorIndex } from './index/hnsw.ts';
 import { decodeImage } from './media/image.ts';
+import { lockDataDir } from './util/lock.ts';
 import { decodeAudio } from './media/audio.ts';
 import type { DecodedImage } from './media/types.ts';
 import { buildLexicon, type Lexicon } from './understanding/lexicon.ts';
@@ -62,6 +63,7 @@ export class Engine {
     public fusion: FusionModel,
     readonly store: CatalogStore,
     readonly index: VectorIndex,
+    private readonly unlock: () => void,
     readonly startup: { indexApplied: number; indexRebuilt: boolean; indexMs: number },
   ) {
     const c = config;
@@ -80,6 +82,16 @@ export class Engine {
 
   static async open(config: Config, packDir: string): Promise<Engine> {
     const t0 = performance.now();
+    const unlock = lockDataDir(config.dataDir, process.argv.slice(2).join(' ') || 'omnisearch');
+    try {
+      return await Engine.openLocked(config, packDir, unlock, t0);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+  }
+
+  private static async openLocked(config: Config, packDir: string, unlock: () => void, t0: number): Promise<Engine> {
     const manifest = readManifest(packDir);
     const rt: RuntimeOptions = { device: config.OMNISEARCH_DEVICE, threads: config.OMNISEARCH_THREADS };
     const w = manifest.models.whisper.files;
@@ -90,10 +102,9 @@ export class Engine {
     ]);
     const fusion = await FusionModel.load(trainedFusionFile(config.dataDir), clip.dim, rt, path.join(config.dataDir, 'models'));
     const ner = config.OMNISEARCH_NER_MODEL ? await NerModel.load(path.resolve(config.OMNISEARCH_NER_MODEL), rt) : null;
-    fs.mkdirSync(config.dataDir, { recursive: true });
     const store = CatalogStore.open(path.join(config.dataDir, 'catalog.db'));
     const synced = await openSyncedIndex(store, path.join(config.dataDir, 'index'), clip.dim);
-    const engine = new Engine(config, packDir, manifest, clip, intent, whisper, fusion, store, synced.index, {
+    const engine = new Engine(config, packDir, manifest, clip, intent, whisper, fusion, store, synced.index, unlock, {
       indexApplied: synced.applied,
       indexRebuilt: synced.rebuilt,
       indexMs: Math.round(synced.ms),
@@ -314,6 +325,7 @@ export class Engine {
     this.saveTimer = null;
     await this.saveIndex();
     this.store.close();
+    this.unlock();
   }
 }
 
