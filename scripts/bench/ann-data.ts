@@ -21,7 +21,7 @@ export interface AnnDataOptions {
   seed: number;
 }
 
-export const ANN_DATA_DEFAULTS: Omit<AnnDataOptions, 'n' | 'queries'> = { dim: 512, centres: 1000, noise: 1, shared: 0.8, spectrumPower: 0.5, seed: 7 };
+export const ANN_DATA_DEFAULTS: Omit<AnnDataOptions, 'n' | 'queries'> = { dim: 512, centres: 1000, noise: 1.5, shared: 0.8, spectrumPower: 1, seed: 7 };
 
 /** Base and query vectors as row-major Float32Arrays (`shared` lets worker threads read them without a copy). */
 export function annData(o: AnnDataOptions): { base: Float32Array; queries: Float32Array } {

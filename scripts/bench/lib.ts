@@ -190,3 +190,12 @@ export function tsWorker(module: URL, workerData: unknown): Worker {
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(module.href)}); })`;
   return new Worker(boot, { eval: true, workerData });
 }
+
+/** models/tiny (gitignored), built when missing — a second or two. */
+export async function ensureTinyPack(): Promise<string> {
+  const dir = path.join(REPO_ROOT, 'models', 'tiny');
+  if (fs.existsSync(path.join(dir, 'manifest.json'))) return dir;
+  console.log(`building the tiny model pack into ${path.relative(process.cwd(), dir)}`);
+  await buildPack({ preset: 'tiny', outDir: dir });
+  return dir;
+}
