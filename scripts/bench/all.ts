@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { machine } from './lib.ts';
 
-const BENCHES = ['http', 'batching', 'naive', 'whisper', 'ingest', 'ann'];
+const BENCHES = ['http', 'batching', 'naive', 'whisper', 'ingest', 'ann', 'recovery'];
 
 function run(name: string, args: string[]): Promise<{ code: number; goals: string[] }> {
   return new Promise((resolve) => {

@@ -45,10 +45,12 @@ export class ClipModel {
     return new ClipModel(text, vision, tokenizer, processor, dim, maxLength);
   }
 
-  /** Unit-norm text embeddings, one per input. Padded to model_max_length like the original CLIP. */
+  /** Unit-norm text embeddings, one per input. */
   async embedTexts(texts: string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
-    const feeds = textFeeds(this.tokenizer, this.text, texts, { padding: 'max_length', maxLength: this.maxLength });
+    // Pad to the longest text in the batch: CLIP's causal mask and end-of-text pooling ignore
+    // trailing padding, so embeddings equal max_length padding while short queries cost ~4x less.
+    const feeds = textFeeds(this.tokenizer, this.text, texts, { padding: true, maxLength: this.maxLength });
     const out = await this.text.session.run(feeds, ['text_embeds']);
     return this.normalised(out.text_embeds!);
   }
