@@ -26,6 +26,7 @@ if ! node --import tsx -e "
 fi
 
 export OMNISEARCH_DEVICE=cuda
+export OMNISEARCH_MODEL_VARIANT=fp16
 # fp16 variants: the shared helper builds models/full with --fp16 when they are missing, and the
 # batching, whisper and naive benches load the *_fp16.onnx files.
 export OMNISEARCH_BENCH_FP16=1

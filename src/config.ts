@@ -20,6 +20,8 @@ const schema = z.object({
    */
   OMNISEARCH_NER_MODEL: z.string().min(1).optional(),
   OMNISEARCH_DEVICE: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+  /** Which export of each model to load: fp32, fp16 (GPUs) or quantized (int8, CPUs); a missing variant falls back to fp32 with a warning. */
+  OMNISEARCH_MODEL_VARIANT: z.enum(['fp32', 'fp16', 'quantized']).default('fp32'),
   /** onnxruntime intra-op threads; 0 lets onnxruntime decide (one per physical core). */
   OMNISEARCH_THREADS: int(0, 0, 256),
   /** Local product image paths must resolve inside this folder. Defaults to `<data dir>/images`. */

@@ -7,7 +7,7 @@ import { ClipModel } from './models/clip.ts';
 import { FusionModel } from './models/fusion.ts';
 import { IntentModel } from './models/intent.ts';
 import { NerModel, type NerEntity } from './models/ner.ts';
-import { readManifest, type PackManifest } from './models/registry.ts';
+import { readManifest, resolveModelFile, type PackManifest } from './models/registry.ts';
 import type { ModelSession, RuntimeOptions } from './models/runtime.ts';
 import { WhisperModel } from './models/whisper.ts';
 import { CatalogStore } from './catalog/store.ts';
@@ -94,11 +94,16 @@ export class Engine {
   private static async openLocked(config: Config, packDir: string, unlock: () => void, t0: number): Promise<Engine> {
     const manifest = readManifest(packDir);
     const rt: RuntimeOptions = { device: config.OMNISEARCH_DEVICE, threads: config.OMNISEARCH_THREADS };
-    const w = manifest.models.whisper.files;
+    const variant = config.OMNISEARCH_MODEL_VARIANT;
+    const whisperFile = (key: string) => {
+      const r = resolveModelFile(packDir, 'whisper', key, variant, manifest);
+      if (r.variant !== r.requested) log.warn({ file: path.basename(r.file), requested: r.requested }, `no ${r.requested} whisper ${key}; using ${r.variant}`);
+      return path.relative(r.dir, r.file);
+    };
     const [clip, intent, whisper] = await Promise.all([
-      ClipModel.load(packDir, manifest, rt),
-      IntentModel.loadPreferred(trainedIntentDir(config.dataDir), packDir, manifest, rt),
-      WhisperModel.load(path.join(packDir, manifest.models.whisper.dir), { encoder: w.encoder, decoder: w.decoder }, rt),
+      ClipModel.load(packDir, manifest, rt, variant),
+      IntentModel.loadPreferred(trainedIntentDir(config.dataDir), packDir, manifest, rt, variant),
+      WhisperModel.load(path.join(packDir, manifest.models.whisper.dir), { encoder: whisperFile('encoder'), decoder: whisperFile('decoder') }, rt),
     ]);
     const fusion = await FusionModel.load(trainedFusionFile(config.dataDir), clip.dim, rt, path.join(config.dataDir, 'models'));
     const ner = config.OMNISEARCH_NER_MODEL ? await NerModel.load(path.resolve(config.OMNISEARCH_NER_MODEL), rt) : null;
@@ -309,7 +314,7 @@ export class Engine {
 
   async reloadIntent(): Promise<{ labels: string[]; source: string }> {
     const rt: RuntimeOptions = { device: this.config.OMNISEARCH_DEVICE, threads: this.config.OMNISEARCH_THREADS };
-    const next = await IntentModel.loadPreferred(trainedIntentDir(this.config.dataDir), this.packDir, this.manifest, rt);
+    const next = await IntentModel.loadPreferred(trainedIntentDir(this.config.dataDir), this.packDir, this.manifest, rt, this.config.OMNISEARCH_MODEL_VARIANT);
     await next.classify(['warm up']);
     const old = this.intent;
     this.intent = next; // the batcher reads `this.intent` per batch, so new batches use the new model

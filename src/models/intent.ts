@@ -72,13 +72,13 @@ export class IntentModel {
   ) {}
 
   /** A shop's trained head (`<data dir>/models/intent`) when present, else the pack's intent model. */
-  static async loadPreferred(trainedDir: string, packDir: string, manifest: PackManifest, rt: RuntimeOptions): Promise<IntentModel> {
+  static async loadPreferred(trainedDir: string, packDir: string, manifest: PackManifest, rt: RuntimeOptions, variant: Variant = 'fp32'): Promise<IntentModel> {
     if (fs.existsSync(path.join(trainedDir, 'config.json'))) return IntentModel.loadHead(trainedDir, rt);
     const entry = manifest.models.intent;
     if (!entry) throw new Error(`model pack ${packDir} has no intent model; run \`omnisearch train-intent\` or \`omnisearch models pull\``);
     const headDir = path.resolve(packDir, entry.dir);
     if (entry.files.head) return IntentModel.loadHead(headDir, rt);
-    const m = await IntentModel.load(packDir, manifest, rt);
+    const m = await IntentModel.load(packDir, manifest, rt, variant);
     m.source = headDir;
     return m;
   }
