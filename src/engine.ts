@@ -307,8 +307,7 @@ export class Engine {
     const rt: RuntimeOptions = { device: this.config.OMNISEARCH_DEVICE, threads: this.config.OMNISEARCH_THREADS };
     const old = this.fusion;
     this.fusion = await FusionModel.load(trainedFusionFile(this.config.dataDir), this.clip.dim, rt, path.join(this.config.dataDir, 'models'));
-    await new Promise((r) => setTimeout(r, 50)); // in-flight fuse calls on the old session finish (they take well under a millisecond)
-    await old.session.session.release();
+    await old.release();
     return { intent, fusion: { trained: this.fusion.trained } };
   }
 
@@ -318,9 +317,7 @@ export class Engine {
     await next.classify(['warm up']);
     const old = this.intent;
     this.intent = next; // the batcher reads `this.intent` per batch, so new batches use the new model
-    // A batch already running still holds the old sessions: release them only once it is done.
-    while (this.intentQueue.stats.running) await new Promise((r) => setTimeout(r, 5));
-    await old.release();
+    await old.release(); // after the batch still running on it, if any
     log.info({ labels: next.labels, source: next.source }, 'intent model reloaded');
     return { labels: next.labels, source: next.source };
   }

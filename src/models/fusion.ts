@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fusionHeadToOnnx } from '../training/onnx-heads.ts';
 import { identityFusion } from '../training/fusion.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { InFlight } from '../util/in-flight.ts';
 import { createSession, ort, type ModelSession, type RuntimeOptions } from './runtime.ts';
 
 export interface FusionParts {
@@ -18,6 +19,8 @@ export interface FusionParts {
  * sum of the normalised parts (identity maps, gains 1 and 1), written once into the data dir.
  */
 export class FusionModel {
+  private readonly inFlight = new InFlight();
+
   private constructor(
     readonly session: ModelSession,
     readonly dim: number,
@@ -36,7 +39,17 @@ export class FusionModel {
     return new FusionModel(await createSession(file, rt), dim, false);
   }
 
-  async fuse(batch: FusionParts[]): Promise<Float32Array[]> {
+  fuse(batch: FusionParts[]): Promise<Float32Array[]> {
+    return this.inFlight.track(() => this.run(batch));
+  }
+
+  /** Frees the session (after a reload swapped in a new head) once running calls finish. */
+  async release(): Promise<void> {
+    await this.inFlight.drained();
+    await this.session.session.release();
+  }
+
+  private async run(batch: FusionParts[]): Promise<Float32Array[]> {
     const n = batch.length;
     const D = this.dim;
     const text = new Float32Array(n * D);

@@ -14,6 +14,7 @@ import { createSession, ort, type ModelSession, type RuntimeOptions } from './ru
 import { rows, textFeeds } from './text-inputs.ts';
 import { BertEncoder, type Pooling } from './bert-encoder.ts';
 import { log } from '../log.ts';
+import { InFlight } from '../util/in-flight.ts';
 
 export interface IntentScore {
   label: string;
@@ -63,6 +64,7 @@ export class IntentModel {
   private head: { encoder: BertEncoder; ms: ModelSession; pooling: Pooling } | null = null;
   /** Where the model came from: the pack's classifier or a trained head folder. */
   source = '';
+  private readonly inFlight = new InFlight();
 
   private constructor(
     private readonly ms: ModelSession,
@@ -119,7 +121,11 @@ export class IntentModel {
   }
 
   /** Raw logits per text, from whichever layout this model has. */
-  async logits(texts: string[]): Promise<Float32Array[]> {
+  logits(texts: string[]): Promise<Float32Array[]> {
+    return this.inFlight.track(() => this.run(texts));
+  }
+
+  private async run(texts: string[]): Promise<Float32Array[]> {
     if (this.head) {
       const features = await this.head.encoder.embed(texts, { pooling: this.head.pooling });
       const dim = features[0]!.length;
@@ -138,8 +144,9 @@ export class IntentModel {
     return this.head ? [...this.head.encoder.sessions(), this.head.ms] : [this.ms];
   }
 
-  /** Frees the onnxruntime sessions (after a reload swapped in a new model). */
+  /** Frees the onnxruntime sessions (after a reload swapped in a new model) once running calls finish. */
   async release(): Promise<void> {
+    await this.inFlight.drained();
     await Promise.all(this.sessions().map((s) => s.session.release()));
   }
 }
