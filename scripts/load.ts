@@ -4,12 +4,12 @@
  * server's RSS before and after; fails if any 5xx other than documented 503 back-pressure appears.
  *   npm run load -- --duration 60 --connections 64
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { spawnServer } from './lib/spawn-server.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '60' }, connections: { type: 'string', default: '64' } } });
 const duration = Math.min(Number(values.duration), 600);
@@ -17,23 +17,10 @@ const connections = Math.min(Number(values.connections), 1024);
 const repo = path.resolve(import.meta.dirname, '..');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-load-'));
 
-const child = spawn(process.execPath, [path.join(repo, 'bin/omnisearch.js'), 'serve'], {
-  env: { ...process.env, PORT: '0', HOST: '127.0.0.1', OMNISEARCH_MODELS: 'tiny', OMNISEARCH_MODELS_DIR: path.join(repo, 'models'), OMNISEARCH_DATA_DIR: dataDir, OMNISEARCH_RATE_LIMIT_RPS: '0', LOG_LEVEL: 'info' },
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
-let log = '';
-const port = await new Promise<number>((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`server not ready in 180 s:\n${log.slice(-2000)}`)), 180_000);
-  child.stderr!.on('data', (d: Buffer) => {
-    log += d.toString();
-    const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(log);
-    if (m && /"msg":"ready"/.test(log)) {
-      clearTimeout(timer);
-      resolve(Number(m[1]));
-    }
-  });
-  child.on('exit', (c) => reject(new Error(`server exited (${c}):\n${log.slice(-2000)}`)));
-});
+const { child, port } = await spawnServer(
+  { OMNISEARCH_MODELS: 'tiny', OMNISEARCH_MODELS_DIR: path.join(repo, 'models'), OMNISEARCH_DATA_DIR: dataDir },
+  180_000,
+);
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 const queries = ['red running shoes', 'blue mug', '80元以下的红色耐克跑鞋', 'black leather handbag under 100 dollars', 'wireless headphones', 'cheap t-shirt', 'adidas sneakers', '白色马克杯'];

@@ -1,32 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { spawnServer as spawnChild } from '../scripts/lib/spawn-server.ts';
 import { solidPng, tinyPack, tmpDir } from './helpers/server.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../bin/omnisearch.js');
-
 /** The real CLI server in a child process, so it can be killed with SIGKILL. */
-async function spawnServer(pack: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', OMNISEARCH_MODELS: pack, OMNISEARCH_DATA_DIR: dataDir, OMNISEARCH_DEMO: 'false', OMNISEARCH_THREADS: '1', OMNISEARCH_RATE_LIMIT_RPS: '0', LOG_LEVEL: 'info', NODE_ENV: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not become ready:\n${log}`)), 60_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-      const listening = /"port":(\d+)[^\n]*"msg":"listening"/.exec(log);
-      if (listening && /"msg":"ready"/.test(log)) {
-        clearTimeout(timer);
-        resolve(Number(listening[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
-}
+const spawnServer = (pack: string, dataDir: string) =>
+  spawnChild({ OMNISEARCH_MODELS: pack, OMNISEARCH_DATA_DIR: dataDir, OMNISEARCH_DEMO: 'false', OMNISEARCH_THREADS: '1' });
 
 test('SIGKILL in the middle of a bulk ingest loses no acknowledged product and leaves nothing half-written', { timeout: 180_000 }, async () => {
   const pack = await tinyPack();
