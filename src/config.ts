@@ -27,11 +27,16 @@ const schema = z.object({
   /** Local product image paths must resolve inside this folder. Defaults to `<data dir>/images`. */
   OMNISEARCH_IMAGE_ROOT: z.string().min(1).optional(),
   OMNISEARCH_INGEST_BATCH: int(16, 1, 1024),
-  /** Micro-batching of concurrent requests per model: largest batch, and how long the first item waits. */
-  OMNISEARCH_BATCH_MAX: int(16, 1, 256),
+  /** Micro-batching of concurrent requests per model: largest batch (32: best text throughput in bench:batching), and how long the first item waits. */
+  OMNISEARCH_BATCH_MAX: int(32, 1, 256),
   OMNISEARCH_BATCH_WAIT_MS: int(2, 0, 1000),
   /** Requests allowed to wait per model; beyond it the answer is 503 with Retry-After. */
   OMNISEARCH_QUEUE_MAX: int(256, 1, 100_000),
+  /**
+   * Text batches are split into runs of similar token count when that saves more than this many
+   * padded tokens per extra run; 0 = always one run. Unset: 8 on CPU, 0 on CUDA.
+   */
+  OMNISEARCH_PAD_SPLIT_TOKENS: z.coerce.number().int().min(0).max(100_000).optional(),
   /**
    * Per-model overrides of the three above, as JSON keyed by model (clip-text, clip-vision,
    * intent, whisper, ner), e.g. {"clip-text":{"maxBatch":32,"maxWaitMs":4}}.

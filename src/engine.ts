@@ -93,7 +93,7 @@ export class Engine {
 
   private static async openLocked(config: Config, packDir: string, unlock: () => void, t0: number): Promise<Engine> {
     const manifest = readManifest(packDir);
-    const rt: RuntimeOptions = { device: config.OMNISEARCH_DEVICE, threads: config.OMNISEARCH_THREADS };
+    const rt: RuntimeOptions = runtimeOptions(config);
     const variant = config.OMNISEARCH_MODEL_VARIANT;
     const whisperFile = (key: string) => {
       const r = resolveModelFile(packDir, 'whisper', key, variant, manifest);
@@ -304,7 +304,7 @@ export class Engine {
   /** Picks up newly trained heads (train-intent, train-fusion) without a restart. */
   async reloadModels(): Promise<{ intent: { labels: string[]; source: string }; fusion: { trained: boolean } }> {
     const intent = await this.reloadIntent();
-    const rt: RuntimeOptions = { device: this.config.OMNISEARCH_DEVICE, threads: this.config.OMNISEARCH_THREADS };
+    const rt: RuntimeOptions = runtimeOptions(this.config);
     const old = this.fusion;
     this.fusion = await FusionModel.load(trainedFusionFile(this.config.dataDir), this.clip.dim, rt, path.join(this.config.dataDir, 'models'));
     await old.release();
@@ -312,7 +312,7 @@ export class Engine {
   }
 
   async reloadIntent(): Promise<{ labels: string[]; source: string }> {
-    const rt: RuntimeOptions = { device: this.config.OMNISEARCH_DEVICE, threads: this.config.OMNISEARCH_THREADS };
+    const rt: RuntimeOptions = runtimeOptions(this.config);
     const next = await IntentModel.loadPreferred(trainedIntentDir(this.config.dataDir), this.packDir, this.manifest, rt, this.config.OMNISEARCH_MODEL_VARIANT);
     await next.classify(['warm up']);
     const old = this.intent;
@@ -329,6 +329,11 @@ export class Engine {
     this.store.close();
     this.unlock();
   }
+}
+
+/** How models are run: provider, threads, and the length-split cost for text batches. */
+export function runtimeOptions(c: Config): RuntimeOptions {
+  return { device: c.OMNISEARCH_DEVICE, threads: c.OMNISEARCH_THREADS, ...(c.OMNISEARCH_PAD_SPLIT_TOKENS !== undefined ? { padSplitTokens: c.OMNISEARCH_PAD_SPLIT_TOKENS } : {}) };
 }
 
 /** A model's batching: the global settings, then its defaults, then its OMNISEARCH_BATCHING overrides. */

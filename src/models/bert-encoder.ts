@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { loadTokenizer } from './hf.ts';
-import { createSession, type ModelSession, type RuntimeOptions } from './runtime.ts';
-import { textFeeds } from './text-inputs.ts';
+import { createSession, type ModelSession, type ort, type RuntimeOptions } from './runtime.ts';
+import { defaultRunCostTokens, encodeTexts, runByLength } from './text-inputs.ts';
 
 export type Pooling = 'cls' | 'mean';
 
@@ -18,6 +18,7 @@ export class BertEncoder {
     private readonly tokenizer: PreTrainedTokenizer,
     readonly hidden: number,
     private readonly maxLength: number,
+    private readonly runCostTokens: number,
   ) {}
 
   /** `dir` holds config.json and the tokenizer files; `file` is the ONNX model (absolute or relative to `dir`). */
@@ -26,15 +27,18 @@ export class BertEncoder {
     if (!config.hidden_size) throw new Error(`${dir}/config.json has no hidden_size`);
     const [ms, tokenizer] = await Promise.all([createSession(path.resolve(dir, file), rt), loadTokenizer(dir)]);
     const maxLength = Math.min(Number(tokenizer.model_max_length) || 512, opts.maxLength ?? 128);
-    return new BertEncoder(ms, tokenizer, config.hidden_size, maxLength);
+    return new BertEncoder(ms, tokenizer, config.hidden_size, maxLength, defaultRunCostTokens(ms, rt.padSplitTokens));
   }
 
-  /** One vector per text, computed in batches of `batchSize` (bounds padding waste and memory). */
+  /** One vector per text, computed in batches of `batchSize` (bounds memory), each split into runs of similar length. */
   async embed(texts: string[], opts: { pooling?: Pooling; batchSize?: number } = {}): Promise<Float32Array[]> {
     const pooling = opts.pooling ?? 'cls';
     const bs = opts.batchSize ?? 32;
     const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += bs) out.push(...(await this.embedBatch(texts.slice(i, i + bs), pooling)));
+    for (let i = 0; i < texts.length; i += bs) {
+      const enc = encodeTexts(this.tokenizer, texts.slice(i, i + bs), this.maxLength);
+      out.push(...(await runByLength(this.ms, enc, this.runCostTokens, (feeds) => this.embedBatch(feeds, pooling))));
+    }
     return out;
   }
 
@@ -42,8 +46,7 @@ export class BertEncoder {
     return [this.ms];
   }
 
-  private async embedBatch(texts: string[], pooling: Pooling): Promise<Float32Array[]> {
-    const feeds = textFeeds(this.tokenizer, this.ms, texts, { padding: true, maxLength: this.maxLength });
+  private async embedBatch(feeds: Record<string, ort.Tensor>, pooling: Pooling): Promise<Float32Array[]> {
     const res = await this.ms.session.run(feeds, ['last_hidden_state']);
     const h = res.last_hidden_state!;
     const [n, t, d] = h.dims as [number, number, number];

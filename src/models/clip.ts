@@ -12,7 +12,7 @@ import { loadImageProcessor, loadTokenizer } from './hf.ts';
 import type { PackManifest, Variant } from './registry.ts';
 import { resolveModelFile } from './registry.ts';
 import { createSession, ort, type ModelSession, type RuntimeOptions } from './runtime.ts';
-import { l2normalize, rows, textFeeds } from './text-inputs.ts';
+import { defaultRunCostTokens, encodeTexts, l2normalize, rows, runByLength } from './text-inputs.ts';
 import { log } from '../log.ts';
 
 export class ClipModel {
@@ -23,6 +23,7 @@ export class ClipModel {
     private readonly processor: Processor,
     readonly dim: number,
     readonly maxLength: number,
+    private readonly runCostTokens: number,
   ) {}
 
   static async load(packDir: string, manifest: PackManifest, rt: RuntimeOptions, variant: Variant = 'fp32'): Promise<ClipModel> {
@@ -42,17 +43,19 @@ export class ClipModel {
     const dim = config.projection_dim ?? 512;
     // CLIP's position table has 77 entries; tokenizer_config's model_max_length says so.
     const maxLength = Math.min(Number(tokenizer.model_max_length) || 77, 77);
-    return new ClipModel(text, vision, tokenizer, processor, dim, maxLength);
+    return new ClipModel(text, vision, tokenizer, processor, dim, maxLength, defaultRunCostTokens(text, rt.padSplitTokens));
   }
 
   /** Unit-norm text embeddings, one per input. */
   async embedTexts(texts: string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
-    // Pad to the longest text in the batch: CLIP's causal mask and end-of-text pooling ignore
-    // trailing padding, so embeddings equal max_length padding while short queries cost ~4x less.
-    const feeds = textFeeds(this.tokenizer, this.text, texts, { padding: true, maxLength: this.maxLength });
-    const out = await this.text.session.run(feeds, ['text_embeds']);
-    return this.normalised(out.text_embeds!);
+    // Pad to the longest text of each length group, not to 77: CLIP's causal mask and end-of-text
+    // pooling ignore trailing padding, so embeddings equal max_length padding at a fraction of the cost.
+    const enc = encodeTexts(this.tokenizer, texts, this.maxLength);
+    return runByLength(this.text, enc, this.runCostTokens, async (feeds) => {
+      const out = await this.text.session.run(feeds, ['text_embeds']);
+      return this.normalised(out.text_embeds!);
+    });
   }
 
   /** pixel_values [N, 3, H, W] float32 through the pack's CLIPImageProcessor (resize, crop, rescale, normalise). */

@@ -11,7 +11,7 @@ import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { loadTokenizer } from './hf.ts';
 import { resolveModelFile, type PackManifest, type Variant } from './registry.ts';
 import { createSession, ort, type ModelSession, type RuntimeOptions } from './runtime.ts';
-import { rows, textFeeds } from './text-inputs.ts';
+import { defaultRunCostTokens, encodeTexts, rows, runByLength } from './text-inputs.ts';
 import { BertEncoder, type Pooling } from './bert-encoder.ts';
 import { log } from '../log.ts';
 import { InFlight } from '../util/in-flight.ts';
@@ -71,6 +71,7 @@ export class IntentModel {
     private readonly tokenizer: PreTrainedTokenizer | null,
     readonly labels: string[],
     private readonly maxLength: number,
+    private readonly runCostTokens = 0,
   ) {}
 
   /** A shop's trained head (`<data dir>/models/intent`) when present, else the pack's intent model. */
@@ -107,7 +108,7 @@ export class IntentModel {
     const labels = readLabels(r.dir);
     const [ms, tokenizer] = await Promise.all([createSession(r.file, rt), loadTokenizer(r.dir)]);
     const maxLength = Math.min(Number(tokenizer.model_max_length) || 512, MAX_QUERY_TOKENS);
-    return new IntentModel(ms, tokenizer, labels, maxLength);
+    return new IntentModel(ms, tokenizer, labels, maxLength, defaultRunCostTokens(ms, rt.padSplitTokens));
   }
 
   async classify(texts: string[]): Promise<IntentResult[]> {
@@ -135,9 +136,8 @@ export class IntentModel {
       const out = await this.head.ms.session.run({ [input]: new ort.Tensor('float32', flat, [features.length, dim]) }, ['logits']);
       return rows(out.logits!);
     }
-    const feeds = textFeeds(this.tokenizer!, this.ms, texts, { padding: true, maxLength: this.maxLength });
-    const out = await this.ms.session.run(feeds, ['logits']);
-    return rows(out.logits!);
+    const enc = encodeTexts(this.tokenizer!, texts, this.maxLength);
+    return runByLength(this.ms, enc, this.runCostTokens, async (feeds) => rows((await this.ms.session.run(feeds, ['logits'])).logits!));
   }
 
   sessions(): ModelSession[] {

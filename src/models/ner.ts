@@ -24,8 +24,8 @@ import path from 'node:path';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { loadTokenizer } from './hf.ts';
 import { readLabels, softmax } from './intent.ts';
-import { createSession, type ModelSession, type RuntimeOptions } from './runtime.ts';
-import { textFeeds } from './text-inputs.ts';
+import { createSession, type ModelSession, type ort, type RuntimeOptions } from './runtime.ts';
+import { defaultRunCostTokens, encodeTexts, runByLength } from './text-inputs.ts';
 
 export interface NerEntity {
   /** The label's type without its B-/I- prefix, e.g. `BRAND`. */
@@ -205,6 +205,7 @@ export class NerModel {
     readonly labels: string[],
     private readonly idToToken: string[],
     private readonly decode: DecodeOptions & { maxLength: number },
+    private readonly runCostTokens: number,
   ) {}
 
   /** `dir` holds config.json (id2label), the tokenizer files and onnx/model.onnx. */
@@ -225,12 +226,16 @@ export class NerModel {
       special,
       unk,
       continuation: tj?.model?.continuing_subword_prefix ?? '##',
-    });
+    }, defaultRunCostTokens(ms, rt.padSplitTokens));
   }
 
   async entities(texts: string[]): Promise<NerEntity[][]> {
     if (texts.length === 0) return [];
-    const feeds = textFeeds(this.tokenizer, this.ms, texts, { padding: true, maxLength: this.decode.maxLength });
+    const enc = encodeTexts(this.tokenizer, texts, this.decode.maxLength);
+    return runByLength(this.ms, enc, this.runCostTokens, (feeds, indices) => this.decodeBatch(feeds, indices.map((i) => texts[i]!)));
+  }
+
+  private async decodeBatch(feeds: Record<string, ort.Tensor>, texts: string[]): Promise<NerEntity[][]> {
     const out = await this.ms.session.run(feeds, ['logits']);
     const logits = out.logits!;
     const [n, t, l] = logits.dims as [number, number, number];

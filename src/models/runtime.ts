@@ -10,6 +10,8 @@ export interface RuntimeOptions {
   device: Device;
   /** onnxruntime intra-op threads; 0 = onnxruntime's default. */
   threads: number;
+  /** Padded tokens one extra run is worth when splitting text batches by length (text-inputs.ts); unset = by provider. */
+  padSplitTokens?: number;
 }
 
 /** A loaded ONNX model plus what /readyz reports about it. */
