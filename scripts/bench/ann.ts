@@ -1,18 +1,23 @@
 /**
  * bench:ann — the HNSW index (src/index/hnsw.ts VectorIndex over hnswlib-node) against exact
  * search, on 100k x 512 unit vectors shaped like CLIP embeddings (see ann-data.ts); `--large`
- * uses 1M. Two index configurations side by side:
- *   default — VectorIndex's defaults (M=16, efConstruction=200), built on one thread;
- *   tuned   — TUNED below: lower efConstruction, built as shards on worker threads (one per core),
- *             each query searched in every shard and the hits merged.
+ * uses 1M. Three index configurations side by side:
+ *   hnswlib   — hnswlib's defaults (M=16, efConstruction=200), built on one thread: the baseline;
+ *   service   — VectorIndex's defaults (what omnisearch builds), on one thread;
+ *   N shards  — the service's parameters, built as shards on worker threads (one per core), each
+ *               query searched in every shard and the hits merged.
  * Baselines in the same run: exact scan in blocked JS (the brief's "fast exact scan", and the
  * ground truth for recall) and exact scan through onnxruntime's GEMM.
+ *
+ * Besides the fixed ef grid, each index gets an operating point: the smallest ef whose recall@10
+ * reaches 0.95 on a separate set of tuning queries (bisection), then measured on the evaluation
+ * queries the table uses — so the ef is not chosen on the queries it is scored on.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { VectorIndex } from '../../src/index/hnsw.ts';
+import { DEFAULT_EF_CONSTRUCTION, DEFAULT_M, VectorIndex } from '../../src/index/hnsw.ts';
 import { ort } from '../../src/models/runtime.ts';
 import { ANN_DATA_DEFAULTS, annData } from './ann-data.ts';
 import { exactScanJs, ortExactScanner, recallAtK } from './exact.ts';
@@ -21,13 +26,18 @@ import { fmt, goal, header, isMain, table, tempDataDir, tsWorker } from './lib.t
 
 const K = 10;
 const EFS = [16, 32, 64, 128, 256];
-const DEFAULT = { M: 16, efConstruction: 200, shards: 1 };
-/** From a sweep on this data at 20k (docs/benchmarks.md): efConstruction 200 -> 64 builds ~2.5x faster for ~0.02 recall at ef=128. */
-const TUNED = { M: 16, efConstruction: 64, shards: Math.max(1, Math.min(os.availableParallelism(), 8)) };
+interface Params {
+  M: number;
+  efConstruction: number;
+  shards: number;
+}
+const HNSWLIB: Params = { M: 16, efConstruction: 200, shards: 1 };
+const SERVICE: Params = { M: DEFAULT_M, efConstruction: DEFAULT_EF_CONSTRUCTION, shards: 1 };
+const SHARDED: Params = { ...SERVICE, shards: Math.max(2, Math.min(os.availableParallelism(), 8)) };
 
 interface Built {
   name: string;
-  params: typeof DEFAULT;
+  params: Params;
   shards: VectorIndex[];
   buildMs: number;
   saveMs: number;
@@ -35,20 +45,36 @@ interface Built {
   diskBytes: number;
   rssDelta: number;
   heapDelta: number;
-  curve: { ef: number; recall: number; qps: number }[];
+  curve: Point[];
+  /** Smallest ef reaching TARGET recall on the tuning queries, scored on the evaluation queries. */
+  operating: (Point & { tuneRecall: number }) | null;
 }
+
+interface Point {
+  ef: number;
+  recall: number;
+  qps: number;
+}
+
+const TARGET = 0.95;
+/**
+ * The ef is chosen for 0.96 on the tuning queries: a recall estimated from a few hundred queries
+ * carries about +-0.005 of sampling noise, and an ef picked to land exactly on 0.95 misses it on
+ * fresh queries about half the time.
+ */
+const TUNE_TARGET = 0.96;
 
 const dirBytes = (dir: string) => fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
-/** Default config: one VectorIndex on the main thread, exactly as the service builds it. */
-async function buildSingle(base: Float32Array, dim: number, root: string): Promise<Omit<Built, 'curve' | 'name'>> {
+/** One VectorIndex on the main thread, the way the service builds it. */
+async function buildSingle(params: Params, base: Float32Array, dim: number, root: string, name: string): Promise<Omit<Built, 'curve' | 'name' | 'operating'>> {
   const n = base.length / dim;
-  const dir = path.join(root, 'default');
+  const dir = path.join(root, name);
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
-  const index = VectorIndex.create(dir, dim, { M: DEFAULT.M, efConstruction: DEFAULT.efConstruction, initialCapacity: n });
+  const index = VectorIndex.create(dir, dim, { M: params.M, efConstruction: params.efConstruction, initialCapacity: n });
   const t0 = performance.now();
   for (let i = 0; i < n; i++) index.upsert(String(i), base.subarray(i * dim, (i + 1) * dim), {});
   const buildMs = performance.now() - t0;
@@ -61,20 +87,20 @@ async function buildSingle(base: Float32Array, dim: number, root: string): Promi
   t = performance.now();
   const loaded = await VectorIndex.open(dir, dim);
   const loadMs = performance.now() - t;
-  return { params: DEFAULT, shards: [loaded], buildMs, saveMs, loadMs, diskBytes: dirBytes(dir), rssDelta, heapDelta };
+  return { params, shards: [loaded], buildMs, saveMs, loadMs, diskBytes: dirBytes(dir), rssDelta, heapDelta };
 }
 
-/** Tuned config: shards built in parallel on worker threads, then opened together on the main thread. */
-async function buildSharded(base: Float32Array, dim: number, root: string): Promise<Omit<Built, 'curve' | 'name'>> {
+/** Shards built in parallel on worker threads, then opened together on the main thread. */
+async function buildSharded(params: Params, base: Float32Array, dim: number, root: string): Promise<Omit<Built, 'curve' | 'name' | 'operating'>> {
   const n = base.length / dim;
-  const per = Math.ceil(n / TUNED.shards);
-  const dirs = Array.from({ length: TUNED.shards }, (_, s) => path.join(root, `tuned-${s}`));
+  const per = Math.ceil(n / params.shards);
+  const dirs = Array.from({ length: params.shards }, (_, s) => path.join(root, `shard-${s}`));
   const t0 = performance.now();
   const results = await Promise.all(
     dirs.map(
       (dir, s) =>
         new Promise<{ buildMs: number; saveMs: number }>((resolve, reject) => {
-          const job: ShardJob = { base, dim, start: s * per, end: Math.min(n, (s + 1) * per), dir, M: TUNED.M, efConstruction: TUNED.efConstruction };
+          const job: ShardJob = { base, dim, start: s * per, end: Math.min(n, (s + 1) * per), dir, M: params.M, efConstruction: params.efConstruction };
           const w = tsWorker(new URL('./ann-shard-worker.ts', import.meta.url), job);
           w.once('message', resolve);
           w.once('error', reject);
@@ -92,7 +118,7 @@ async function buildSharded(base: Float32Array, dim: number, root: string): Prom
   const loadMs = performance.now() - t;
   global.gc?.();
   return {
-    params: TUNED,
+    params,
     shards,
     buildMs,
     saveMs: Math.max(...results.map((r) => r.saveMs)),
@@ -111,18 +137,36 @@ function searchShards(shards: VectorIndex[], q: Float32Array, ef: number): numbe
   return hits.slice(0, K).map((h) => Number(h.id));
 }
 
-function curve(shards: VectorIndex[], queries: Float32Array, dim: number, truth: Int32Array[]): Built['curve'] {
-  const nq = queries.length / dim;
-  const qs = Array.from({ length: nq }, (_, i) => queries.subarray(i * dim, (i + 1) * dim));
-  return EFS.map((ef) => {
-    const got = qs.map((q) => searchShards(shards, q, ef));
-    // QPS over at least 1,000 searches (repeating the query set), one query at a time on one thread.
-    const reps = Math.max(1, Math.ceil(1000 / nq));
-    const t0 = performance.now();
-    for (let r = 0; r < reps; r++) for (const q of qs) searchShards(shards, q, ef);
-    const qps = (reps * nq * 1000) / (performance.now() - t0);
-    return { ef, recall: recallAtK(truth, got, K), qps };
-  });
+const split = (queries: Float32Array, dim: number) => Array.from({ length: queries.length / dim }, (_, i) => queries.subarray(i * dim, (i + 1) * dim));
+
+function measurePoint(shards: VectorIndex[], qs: Float32Array[], truth: Int32Array[], ef: number): Point {
+  const got = qs.map((q) => searchShards(shards, q, ef));
+  // QPS over at least 1,000 searches (repeating the query set), one query at a time on one thread.
+  const reps = Math.max(1, Math.ceil(1000 / qs.length));
+  const t0 = performance.now();
+  for (let r = 0; r < reps; r++) for (const q of qs) searchShards(shards, q, ef);
+  const qps = (reps * qs.length * 1000) / (performance.now() - t0);
+  return { ef, recall: recallAtK(truth, got, K), qps };
+}
+
+function curve(shards: VectorIndex[], queries: Float32Array, dim: number, truth: Int32Array[]): Point[] {
+  const qs = split(queries, dim);
+  return EFS.map((ef) => measurePoint(shards, qs, truth, ef));
+}
+
+/** Smallest ef in [K, 1024] with tuning recall >= TUNE_TARGET (recall rises with ef), then scored on the evaluation set. */
+function operatingPoint(shards: VectorIndex[], tune: { queries: Float32Array; truth: Int32Array[] }, evalSet: { queries: Float32Array; truth: Int32Array[] }, dim: number): Built['operating'] {
+  const tq = split(tune.queries, dim);
+  const recallAt = (ef: number) => recallAtK(tune.truth, tq.map((q) => searchShards(shards, q, ef)), K);
+  let lo = K;
+  let hi = 1024;
+  if (recallAt(hi) < TUNE_TARGET) return null;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (recallAt(mid) >= TUNE_TARGET) hi = mid;
+    else lo = mid + 1;
+  }
+  return { ...measurePoint(shards, split(evalSet.queries, dim), evalSet.truth, lo), tuneRecall: recallAt(lo) };
 }
 
 export async function runAnn(argv: string[] = process.argv.slice(2)): Promise<void> {
@@ -135,12 +179,17 @@ export async function runAnn(argv: string[] = process.argv.slice(2)): Promise<vo
   console.log(`data: ${a.centres} centres, noise norm ${a.noise}x the centre spread, variance spectrum (j+1)^-${a.spectrumPower}, shared component ${a.shared}; unit vectors, inner product`);
 
   let t = performance.now();
-  const { base, queries } = annData({ ...ANN_DATA_DEFAULTS, n, queries: nq });
-  console.log(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  // Evaluation queries first, then as many tuning queries drawn the same way (for the operating ef).
+  const { base, queries: allQueries } = annData({ ...ANN_DATA_DEFAULTS, n, queries: 2 * nq });
+  const queries = allQueries.subarray(0, nq * dim);
+  const tuneQueries = allQueries.subarray(nq * dim);
+  console.log(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s (${nq} evaluation + ${nq} tuning queries)`);
 
   t = performance.now();
   const truth = exactScanJs(base, queries, dim, K);
   const jsQps = (nq * 1000) / (performance.now() - t);
+  const tune = { queries: tuneQueries, truth: exactScanJs(base, tuneQueries, dim, K) };
+  const evalSet = { queries, truth };
 
   const scanner = await ortExactScanner(dim, K);
   // onnxruntime-node refuses SharedArrayBuffer-backed data: give it a plain copy.
@@ -168,19 +217,25 @@ export async function runAnn(argv: string[] = process.argv.slice(2)): Promise<vo
 
   const root = tempDataDir('ann');
   const built: Built[] = [];
-  console.log(`\nbuilding default (M=${DEFAULT.M}, efConstruction=${DEFAULT.efConstruction}, 1 thread)...`);
-  const d = await buildSingle(base, dim, root);
-  built.push({ name: 'default', ...d, curve: curve(d.shards, queries, dim, truth) });
-  console.log(`building tuned (M=${TUNED.M}, efConstruction=${TUNED.efConstruction}, ${TUNED.shards} shards on worker threads)...`);
-  const s = await buildSharded(base, dim, root);
-  built.push({ name: 'tuned', ...s, curve: curve(s.shards, queries, dim, truth) });
+  const configs: { name: string; params: Params }[] = [
+    { name: 'hnswlib', params: HNSWLIB },
+    { name: 'service', params: SERVICE },
+    { name: `${SHARDED.shards} shards`, params: SHARDED },
+  ];
+  for (const { name, params } of configs) {
+    const how = params.shards > 1 ? `${params.shards} shards on worker threads` : '1 thread';
+    console.log(`building ${name} (M=${params.M}, efConstruction=${params.efConstruction}, ${how})...`);
+    const b = params.shards > 1 ? await buildSharded(params, base, dim, root) : await buildSingle(params, base, dim, root, name);
+    built.push({ name, ...b, curve: curve(b.shards, queries, dim, truth), operating: operatingPoint(b.shards, tune, evalSet, dim) });
+    b.shards.length = 0; // measured: let the graphs go before the next build (3 x 2 GiB at --large)
+  }
 
   console.log('\nindex build, memory, persistence');
   table(
     ['config', 'M', 'efConstruction', 'threads (shards)', 'build vectors/s', 'RSS delta', 'heap delta', 'on disk', 'save s', 'load s'],
     built.map((b) => [b.name, b.params.M, b.params.efConstruction, b.params.shards, (n * 1000) / b.buildMs, mb(b.rssDelta), mb(b.heapDelta), mb(b.diskBytes), b.saveMs / 1000, b.loadMs / 1000]),
   );
-  console.log(`(RSS/heap delta: default measured across its build on the main thread; tuned across opening its saved shards on the main thread)`);
+  console.log(`(RSS/heap delta: single indexes measured across their build on the main thread; shards across opening the saved shards on the main thread)`);
 
   console.log(`\nrecall@${K} and QPS by ef (one query at a time, one thread; exact JS scan: ${fmt(jsQps)} QPS, onnxruntime GEMM scan: ${fmt(ortQps)} QPS)`);
   table(
@@ -188,25 +243,29 @@ export async function runAnn(argv: string[] = process.argv.slice(2)): Promise<vo
     EFS.map((ef, i) => [String(ef), ...built.flatMap((b) => [b.curve[i]!.recall, b.curve[i]!.qps, `${fmt(b.curve[i]!.qps / jsQps)}x`])]),
   );
 
-  const [def, tuned] = built as [Built, Built];
-  const firstAt = (b: Built) => b.curve.find((c) => c.recall >= 0.95);
-  for (const b of built) {
-    const p = firstAt(b);
-    goal(
-      `ann ${b.name}: recall@10 >= 0.95 at >= 50x the fast exact scan's QPS`,
-      !!p && p.qps >= 50 * jsQps,
-      p
-        ? `recall ${fmt(p.recall)} at ef=${p.ef}: ${fmt(p.qps)} QPS = ${fmt(p.qps / jsQps)}x the blocked JS scan (${fmt(jsQps)} QPS); ${fmt(p.qps / ortQps)}x the onnxruntime GEMM scan (${fmt(ortQps)} QPS, 100 queries per pass)`
-        : `recall never reaches 0.95 (best ${fmt(Math.max(...b.curve.map((c) => c.recall)))} at ef=${EFS.at(-1)})`,
-    );
-  }
-  const tunedRate = (n * 1000) / tuned.buildMs;
-  const dp = firstAt(def);
-  const tp = firstAt(tuned);
+  console.log(`\noperating point: smallest ef with recall@${K} >= ${TUNE_TARGET} on ${nq} tuning queries (bisection), measured on the ${nq} evaluation queries above`);
+  table(
+    ['config', 'ef', 'tuning recall', 'evaluation recall', 'QPS', 'x JS scan', 'x onnxruntime GEMM scan'],
+    built.map((b) => (b.operating ? [b.name, String(b.operating.ef), b.operating.tuneRecall, b.operating.recall, b.operating.qps, `${fmt(b.operating.qps / jsQps)}x`, `${fmt(b.operating.qps / ortQps)}x`] : [b.name, 'none <= 1024', '-', '-', '-', '-', '-'])),
+  );
+
+  const qpsLine = (p: Built['operating']) =>
+    p
+      ? `recall ${fmt(p.recall)} at ef=${p.ef} (chosen on the tuning queries): ${fmt(p.qps)} QPS = ${fmt(p.qps / jsQps)}x the blocked JS scan (${fmt(jsQps)} QPS); ${fmt(p.qps / ortQps)}x the onnxruntime GEMM scan (${fmt(ortQps)} QPS, 100 queries per pass)`
+      : `recall never reaches ${TUNE_TARGET} on the tuning queries (ef up to 1024)`;
+  const [hnsw, service, sharded] = built as [Built, Built, Built];
+  // The QPS goal is the service's: its single index is what answers queries.
+  const sp = service.operating;
+  goal(`ann service index: recall@10 >= 0.95 at >= 50x the fast exact scan's QPS`, !!sp && sp.recall >= TARGET && sp.qps >= 50 * jsQps, qpsLine(sp));
+  for (const b of [hnsw, sharded]) console.log(`(${b.name}: ${qpsLine(b.operating)})`);
+  // The build goal allows parameter tuning or parallel shards: the faster of the two that still reaches the target recall.
+  const rate = (b: Built) => (n * 1000) / b.buildMs;
+  const ok = [service, sharded].filter((b) => b.operating && b.operating.recall >= TARGET);
+  const best = ok.sort((a, b) => rate(b) - rate(a))[0];
   goal(
-    `ann build >= 2,000 vectors/s on ${os.availableParallelism()} cores at equal recall (tuned vs default)`,
-    tunedRate >= 2000 && !!tp && !!dp,
-    `tuned ${fmt(tunedRate)} vectors/s vs default ${fmt((n * 1000) / def.buildMs)}; recall 0.95 reached at ef=${tp?.ef ?? 'never'} (tuned) / ef=${dp?.ef ?? 'never'} (default); at ef=256: ${fmt(tuned.curve.at(-1)!.recall)} vs ${fmt(def.curve.at(-1)!.recall)}`,
+    `ann build >= 2,000 vectors/s on ${os.availableParallelism()} cores at equal recall`,
+    !!best && rate(best) >= 2000 && !!hnsw.operating,
+    `${best ? `${best.name} ${fmt(rate(best))} vectors/s` : 'no tuned config reaches recall 0.95'}; service (1 thread) ${fmt(rate(service))}, ${sharded.name} ${fmt(rate(sharded))}, hnswlib defaults ${fmt(rate(hnsw))}; operating ef (tuned for ${TUNE_TARGET}) ${service.operating?.ef ?? 'never'} (service) / ${sharded.operating?.ef ?? 'never'} (${sharded.name}) / ${hnsw.operating?.ef ?? 'never'} (hnswlib defaults)`,
   );
 }
 
