@@ -34,7 +34,7 @@ const schema = z.object({
   OMNISEARCH_QUEUE_MAX: int(256, 1, 100_000),
   /**
    * Text batches are split into runs of similar token count when that saves more than this many
-   * padded tokens per extra run; 0 = always one run. Unset: 8 on CPU, 0 on CUDA.
+   * padded tokens per extra run; 0 = always one run. Unset: 10 on CPU, 0 on CUDA.
    */
   OMNISEARCH_PAD_SPLIT_TOKENS: z.coerce.number().int().min(0).max(100_000).optional(),
   /**

@@ -1,11 +1,11 @@
 /**
  * bench:ann — the HNSW index (src/index/hnsw.ts VectorIndex over hnswlib-node) against exact
  * search, on 100k x 512 unit vectors shaped like CLIP embeddings (see ann-data.ts); `--large`
- * uses 1M. Three index configurations side by side:
- *   hnswlib   — hnswlib's defaults (M=16, efConstruction=200), built on one thread: the baseline;
- *   service   — VectorIndex's defaults (what omnisearch builds), on one thread;
- *   N shards  — the service's parameters, built as shards on worker threads (one per core), each
- *               query searched in every shard and the hits merged.
+ * uses 1M. Two index configurations side by side:
+ *   service   — VectorIndex's defaults (hnswlib's: M=16, efConstruction=200), built on one
+ *               thread, exactly as omnisearch builds and serves it;
+ *   N shards  — a parallel build: lower efConstruction, shards built on worker threads (one per
+ *               core), each query searched in every shard and the hits merged.
  * Baselines in the same run: exact scan in blocked JS (the brief's "fast exact scan", and the
  * ground truth for recall) and exact scan through onnxruntime's GEMM.
  *
@@ -31,9 +31,12 @@ interface Params {
   efConstruction: number;
   shards: number;
 }
-const HNSWLIB: Params = { M: 16, efConstruction: 200, shards: 1 };
 const SERVICE: Params = { M: DEFAULT_M, efConstruction: DEFAULT_EF_CONSTRUCTION, shards: 1 };
-const SHARDED: Params = { ...SERVICE, shards: Math.max(2, Math.min(os.availableParallelism(), 8)) };
+/**
+ * From sweeps on this data at 100k, one thread: efConstruction 200 -> 64 builds ~2.5x faster and
+ * needs a larger ef for the same recall; M 32 built no faster per recall and searched slower.
+ */
+const SHARDED: Params = { M: 16, efConstruction: 64, shards: Math.max(2, Math.min(os.availableParallelism(), 8)) };
 
 interface Built {
   name: string;
@@ -58,11 +61,11 @@ interface Point {
 
 const TARGET = 0.95;
 /**
- * The ef is chosen for 0.96 on the tuning queries: a recall estimated from a few hundred queries
- * carries about +-0.005 of sampling noise, and an ef picked to land exactly on 0.95 misses it on
- * fresh queries about half the time.
+ * The ef is chosen for 0.965 on the tuning queries: recall over 200 clustered queries moves by
+ * about +-0.01 from one query set to another (0.961 tuning -> 0.950 evaluation in one run), and an
+ * ef picked to land exactly on 0.95 misses it on fresh queries about half the time.
  */
-const TUNE_TARGET = 0.96;
+const TUNE_TARGET = 0.965;
 
 const dirBytes = (dir: string) => fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -218,7 +221,6 @@ export async function runAnn(argv: string[] = process.argv.slice(2)): Promise<vo
   const root = tempDataDir('ann');
   const built: Built[] = [];
   const configs: { name: string; params: Params }[] = [
-    { name: 'hnswlib', params: HNSWLIB },
     { name: 'service', params: SERVICE },
     { name: `${SHARDED.shards} shards`, params: SHARDED },
   ];
@@ -253,19 +255,18 @@ export async function runAnn(argv: string[] = process.argv.slice(2)): Promise<vo
     p
       ? `recall ${fmt(p.recall)} at ef=${p.ef} (chosen on the tuning queries): ${fmt(p.qps)} QPS = ${fmt(p.qps / jsQps)}x the blocked JS scan (${fmt(jsQps)} QPS); ${fmt(p.qps / ortQps)}x the onnxruntime GEMM scan (${fmt(ortQps)} QPS, 100 queries per pass)`
       : `recall never reaches ${TUNE_TARGET} on the tuning queries (ef up to 1024)`;
-  const [hnsw, service, sharded] = built as [Built, Built, Built];
+  const [service, sharded] = built as [Built, Built];
   // The QPS goal is the service's: its single index is what answers queries.
   const sp = service.operating;
   goal(`ann service index: recall@10 >= 0.95 at >= 50x the fast exact scan's QPS`, !!sp && sp.recall >= TARGET && sp.qps >= 50 * jsQps, qpsLine(sp));
-  for (const b of [hnsw, sharded]) console.log(`(${b.name}: ${qpsLine(b.operating)})`);
-  // The build goal allows parameter tuning or parallel shards: the faster of the two that still reaches the target recall.
+  console.log(`(${sharded.name}: ${qpsLine(sharded.operating)})`);
+  // The build goal allows parameter tuning or parallel shards; "equal recall": it must still reach the target.
   const rate = (b: Built) => (n * 1000) / b.buildMs;
-  const ok = [service, sharded].filter((b) => b.operating && b.operating.recall >= TARGET);
-  const best = ok.sort((a, b) => rate(b) - rate(a))[0];
+  const sh = sharded.operating;
   goal(
-    `ann build >= 2,000 vectors/s on ${os.availableParallelism()} cores at equal recall`,
-    !!best && rate(best) >= 2000 && !!hnsw.operating,
-    `${best ? `${best.name} ${fmt(rate(best))} vectors/s` : 'no tuned config reaches recall 0.95'}; service (1 thread) ${fmt(rate(service))}, ${sharded.name} ${fmt(rate(sharded))}, hnswlib defaults ${fmt(rate(hnsw))}; operating ef (tuned for ${TUNE_TARGET}) ${service.operating?.ef ?? 'never'} (service) / ${sharded.operating?.ef ?? 'never'} (${sharded.name}) / ${hnsw.operating?.ef ?? 'never'} (hnswlib defaults)`,
+    `ann build >= 2,000 vectors/s on ${os.availableParallelism()} cores at equal recall (${sharded.name} vs the service's one-thread build)`,
+    rate(sharded) >= 2000 && !!sh && sh.recall >= TARGET,
+    `${fmt(rate(sharded))} vectors/s vs ${fmt(rate(service))} (${fmt(rate(sharded) / rate(service))}x); evaluation recall ${sh ? fmt(sh.recall) : '-'} at ef=${sh?.ef ?? 'never'} (${sharded.name}) vs ${sp ? fmt(sp.recall) : '-'} at ef=${sp?.ef ?? 'never'} (service); at ef=256: ${fmt(sharded.curve.at(-1)!.recall)} vs ${fmt(service.curve.at(-1)!.recall)}`,
   );
 }
 

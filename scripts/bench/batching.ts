@@ -15,7 +15,7 @@ import { drive, ensureFullPack, fmt, goal, header, isMain, percentile, rng, tabl
 
 const CONCURRENCY = [1, 8, 32];
 /** Each cell is measured ROUNDS times, configurations interleaved, and the median kept: this VM's speed drifts by 10-20% over a minute, and interleaving spreads that drift over every configuration alike. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 interface Cfg {
   name: string;
