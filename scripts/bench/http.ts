@@ -16,8 +16,10 @@ import { benchQueries } from './naive.ts';
 // `--pack tiny` shows the same fixed cost against a pipeline a few ms long.
 const PACK = process.argv.includes('--pack') ? process.argv[process.argv.indexOf('--pack') + 1] : 'full';
 const PRODUCTS = PACK === 'full' ? 100 : 300;
-const PER_ROUND = PACK === 'full' ? 100 : 500;
-const ROUNDS = 2;
+// Short alternating rounds: this VM's speed drifts by 10-20% within a minute, and a 5% question
+// (HTTP's share of a ~50 ms search) needs both sides to sample the same stretches of it.
+const PER_ROUND = PACK === 'full' ? 40 : 125;
+const ROUNDS = 8;
 
 /** One autocannon run on the client thread. */
 function cannon(client: Worker, url: string, bodies: string[]): Promise<number[]> {
@@ -41,7 +43,7 @@ export async function runHttp(): Promise<void> {
     await engine.saveIndex();
     console.log(`${res.upserted.length} products ingested; ${PER_ROUND * ROUNDS} requests per side`);
     const url = `http://127.0.0.1:${running.port}`;
-    const qs = benchQueries(PER_ROUND, 9);
+    const qs = benchQueries(PER_ROUND * ROUNDS, 9);
     const bodies = qs.map((text) => JSON.stringify({ text, k: 10 }));
 
     await cannon(client, url, bodies.slice(0, 50)); // warm-up both paths
@@ -49,12 +51,23 @@ export async function runHttp(): Promise<void> {
     const inproc: number[] = [];
     const http: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      for (const q of qs) {
-        const t = performance.now();
-        await engine.search({ text: q, k: 10 });
-        inproc.push(performance.now() - t);
+      // Same queries on both sides in each round; which side goes first alternates too.
+      const round = qs.slice(r * PER_ROUND, (r + 1) * PER_ROUND);
+      const local = async () => {
+        for (const q of round) {
+          const t = performance.now();
+          await engine.search({ text: q, k: 10 });
+          inproc.push(performance.now() - t);
+        }
+      };
+      const remote = async () => http.push(...(await cannon(client, url, bodies.slice(r * PER_ROUND, (r + 1) * PER_ROUND))));
+      if (r % 2 === 0) {
+        await local();
+        await remote();
+      } else {
+        await remote();
+        await local();
       }
-      http.push(...(await cannon(client, url, bodies)));
     }
     const rows = [
       ['in-process engine.search', inproc.length, percentile(inproc, 50), percentile(inproc, 99), mean(inproc)],
