@@ -12,7 +12,8 @@ import { readManifest } from '../../src/models/registry.ts';
 import type { DecodedImage } from '../../src/media/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import { CPU_RUN_COST_TOKENS } from '../../src/models/text-inputs.ts';
-import { drive, ensureFullPack, fmt, goal, header, isMain, percentile, rng, table, wantFp16 } from './lib.ts';
+import { ort } from '../../src/models/runtime.ts';
+import { drive, ensureFullPack, fmt, goal, header, isMain, mean, percentile, rng, table, wantFp16 } from './lib.ts';
 
 const CONCURRENCY = [1, 8, 32];
 /**
@@ -86,6 +87,43 @@ async function measure<I>(
   return { perSec, samples };
 }
 
+/**
+ * `-- --cost-table`: time one CLIP text run per (batch, length) and fit time = a + b x tokens;
+ * a / b is the padded-token cost of an extra run that the length split uses (CPU_RUN_COST_TOKENS).
+ */
+async function costTable(clip: ClipModel): Promise<void> {
+  const ms = clip.sessions()[0]!;
+  const Ls = [4, 6, 8, 10, 12];
+  const Bs = [1, 2, 4, 8, 16, 32];
+  const feeds = (B: number, L: number) => {
+    const ids = new BigInt64Array(B * L).fill(320n);
+    for (let b = 0; b < B; b++) ids[b * L + L - 1] = 49407n;
+    return { input_ids: new ort.Tensor('int64', ids, [B, L]) };
+  };
+  for (const L of Ls) for (const B of Bs) await ms.session.run(feeds(B, L), ['text_embeds']);
+  const best = Ls.map(() => Bs.map(() => Infinity));
+  for (let r = 0; r < 3; r++) {
+    for (const [li, L] of Ls.entries()) {
+      for (const [bi, B] of Bs.entries()) {
+        const f = feeds(B, L);
+        const n = Math.max(2, Math.round(32 / B));
+        const t = performance.now();
+        for (let i = 0; i < n; i++) await ms.session.run(f, ['text_embeds']);
+        best[li]![bi] = Math.min(best[li]![bi]!, (performance.now() - t) / n);
+      }
+    }
+  }
+  console.log('\nCLIP text encoder: ms per run (fastest of 3), by batch size and token length');
+  table(['length', ...Bs.map((b) => `batch ${b}`)], Ls.map((L, li) => [String(L), ...best[li]!]));
+  // Least squares over every cell: time = a + b * (batch * length).
+  const pts = Ls.flatMap((L, li) => Bs.map((B, bi) => [B * L, best[li]![bi]!] as const));
+  const mx = mean(pts.map((p) => p[0]));
+  const my = mean(pts.map((p) => p[1]));
+  const b = pts.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / pts.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  const a = my - b * mx;
+  console.log(`fit: ${fmt(a)} ms per run + ${fmt(b)} ms per token -> one run is worth ${fmt(a / b)} padded tokens (CPU_RUN_COST_TOKENS = ${CPU_RUN_COST_TOKENS})`);
+}
+
 export async function runBatching(): Promise<void> {
   header('bench:batching — full-size CLIP ViT-B/32 text and image encoders, micro-batching off vs on');
   const packDir = await ensureFullPack();
@@ -98,6 +136,11 @@ export async function runBatching(): Promise<void> {
   const clip = await ClipModel.load(packDir, manifest, rt, variant);
   const onePadded = await ClipModel.load(packDir, manifest, { ...rt, padSplitTokens: 0 }, variant);
   console.log(`model: ${packDir} (${variant}), onnxruntime provider ${clip.sessions()[0]!.provider}`);
+  if (process.argv.includes('--cost-table')) {
+    await costTable(clip);
+    for (const s of [...clip.sessions(), ...onePadded.sessions()]) await s.session.release();
+    return;
+  }
   console.log(`text batches split by token length where an extra run costs less than ${CPU_RUN_COST_TOKENS} padded tokens (${clip.sessions()[0]!.provider === 'cuda' ? 'off on CUDA' : 'CPU default'}); ${ROUNDS} rounds, configurations interleaved, medians`);
 
   const text = await measure('CLIP text encoder', TEXT_CONFIGS, (cfg) => (t: string[]) => (cfg.split ? clip : onePadded).embedTexts(t), queries(512), (c) => (c === 1 ? 32 : 256), ROUNDS);

@@ -113,7 +113,8 @@ export async function runByLength<O>(
 /**
  * Padded tokens one extra onnxruntime run is worth, by provider. CPU: the full-size CLIP text
  * encoder on 2 cores takes about 4 ms + 0.41 ms per token (batch x length) per run, for batches
- * of 1-32 texts of 4-12 tokens, so a run is worth ~10 tokens. CUDA: never split.
+ * of 1-32 texts of 4-12 tokens, so a run is worth ~10 tokens (`npm run bench:batching --
+ * --cost-table` prints the table and the fit). CUDA: never split.
  */
 export function defaultRunCostTokens(ms: ModelSession, configured: number | undefined): number {
   if (configured !== undefined) return configured;
