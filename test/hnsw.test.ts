@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IndexLoadError, VectorIndex } from '../src/index/hnsw.ts';
+import { createHash } from 'node:crypto';
+import { fileSha1, IndexLoadError, VectorIndex } from '../src/index/hnsw.ts';
 import type { IndexFacets } from '../src/index/facets.ts';
 
 const DIM = 64;
@@ -234,4 +235,13 @@ test('a corrupt, mismatched or half-written saved index gives IndexLoadError', a
   // No meta at all: an empty index, not an error.
   fs.rmSync(metaFile);
   assert.equal((await VectorIndex.open(dir, DIM)).size, 0);
+});
+
+test('fileSha1 reads in chunks and matches a one-shot sha1 across chunk boundaries', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sha-')), 'f.bin');
+  const data = Buffer.alloc((8 << 20) * 2 + 12345);
+  for (let i = 0; i < data.length; i += 4099) data[i] = i % 251;
+  fs.writeFileSync(file, data);
+  assert.deepEqual(fileSha1(file), { bytes: data.length, sha1: createHash('sha1').update(data).digest('hex') });
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
 });

@@ -44,6 +44,20 @@ export const DEFAULT_EF = 128;
  */
 export const DEFAULT_M = 16;
 export const DEFAULT_EF_CONSTRUCTION = 200;
+/** Size and sha1 of a file, read in chunks: a 1M x 512 graph is over 2 GiB, past what one Buffer (readFileSync) can hold. */
+export function fileSha1(file: string): { bytes: number; sha1: string } {
+  const hash = createHash('sha1');
+  const buf = Buffer.allocUnsafe(8 << 20);
+  const fd = fs.openSync(file, 'r');
+  let bytes = 0;
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, bytes)) > 0; bytes += n) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { bytes, sha1: hash.digest('hex') };
+}
+
 const SEED = 100; // fixed, so a rebuild from the same data gives the same graph
 
 interface Meta {
@@ -136,14 +150,14 @@ export class VectorIndex {
     if (meta.dim !== dim) throw new IndexLoadError('dim_mismatch', `saved index holds ${meta.dim}-d vectors, the model gives ${dim}-d`);
 
     const file = path.join(dir, path.basename(String(meta.indexFile)));
-    let bytes: Buffer;
+    let sum: { bytes: number; sha1: string };
     try {
-      bytes = fs.readFileSync(file);
+      sum = fileSha1(file);
     } catch (err) {
       throw new IndexLoadError('corrupt', `index file ${file} is missing: ${(err as Error).message}`);
     }
     // hnswlib trusts the bytes it reads; a damaged file could crash the process, so check first.
-    if (bytes.length !== meta.indexBytes || createHash('sha1').update(bytes).digest('hex') !== meta.indexSha1) {
+    if (sum.bytes !== meta.indexBytes || sum.sha1 !== meta.indexSha1) {
       throw new IndexLoadError('corrupt', `index file ${file} does not match its meta (size or checksum)`);
     }
     const hnsw = new HierarchicalNSW('ip', dim);
@@ -252,9 +266,9 @@ export class VectorIndex {
       nextLabel: this.nextLabel,
       entries: [...this.labelOf].map(([id, label]) => [id, label, this.facetsOf.get(label) ?? {}]),
     };
-    const bytes = fs.readFileSync(tmp);
-    meta.indexBytes = bytes.length;
-    meta.indexSha1 = createHash('sha1').update(bytes).digest('hex');
+    const sum = fileSha1(tmp);
+    meta.indexBytes = sum.bytes;
+    meta.indexSha1 = sum.sha1;
     const fd = fs.openSync(tmp, 'r+');
     try {
       fs.fsyncSync(fd);
