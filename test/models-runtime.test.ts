@@ -10,7 +10,7 @@ import { IntentModel } from '../src/models/intent.ts';
 import { BertEncoder } from '../src/models/bert-encoder.ts';
 import type { PackManifest } from '../src/models/registry.ts';
 import type { DecodedImage } from '../src/media/types.ts';
-import { textFeeds } from '../src/models/text-inputs.ts';
+import { encodeTexts, feedsFor } from '../src/models/text-inputs.ts';
 import { loadTokenizer } from '../src/models/hf.ts';
 
 const rt = { device: 'cpu' as const, threads: 1 };
@@ -152,7 +152,7 @@ test('text feeds: long texts keep their closing special token; only declared inp
   const eos = Number(clipTok.eos_token_id);
   const textOnly = clip.sessions()[0]!;
   assert.deepEqual(textOnly.inputNames, ['input_ids']);
-  const feeds = textFeeds(clipTok, textOnly, ['shoes '.repeat(100), 'red shoes'], { padding: 'max_length', maxLength: 77 });
+  const feeds = feedsFor(textOnly, encodeTexts(clipTok, ['shoes '.repeat(100), 'red shoes'], 77), [0, 1], 77);
   assert.deepEqual(Object.keys(feeds), ['input_ids']);
   assert.deepEqual(feeds.input_ids!.dims, [2, 77]);
   const ids = Array.from(feeds.input_ids!.data as BigInt64Array, Number);
@@ -165,7 +165,7 @@ test('text feeds: long texts keep their closing special token; only declared inp
 
   const bertTok = await loadTokenizer(path.join(pack, 'bert'));
   const bert = await BertEncoder.load(path.join(pack, 'bert'), 'onnx/model.onnx', rt);
-  const bf = textFeeds(bertTok, bert.sessions()[0]!, ['red '.repeat(300), 'red'], { padding: true, maxLength: 16 });
+  const bf = feedsFor(bert.sessions()[0]!, encodeTexts(bertTok, ['red '.repeat(300), 'red'], 16), [0, 1]);
   assert.deepEqual(Object.keys(bf).sort(), ['attention_mask', 'input_ids', 'token_type_ids']);
   assert.deepEqual(bf.input_ids!.dims, [2, 16]);
   const b = Array.from(bf.input_ids!.data as BigInt64Array, Number);

@@ -10,7 +10,7 @@
  * ground truth for recall) and exact scan through onnxruntime's GEMM.
  *
  * Besides the fixed ef grid, each index gets an operating point: the smallest ef whose recall@10
- * reaches 0.95 on a separate set of tuning queries (bisection), then measured on the evaluation
+ * reaches TUNE_TARGET on a separate set of tuning queries (bisection), then measured on the evaluation
  * queries the table uses — so the ef is not chosen on the queries it is scored on.
  */
 import fs from 'node:fs';
@@ -33,8 +33,8 @@ interface Params {
 }
 const SERVICE: Params = { M: DEFAULT_M, efConstruction: DEFAULT_EF_CONSTRUCTION, shards: 1 };
 /**
- * From sweeps on this data at 100k, one thread: efConstruction 200 -> 64 builds ~2.5x faster and
- * needs a larger ef for the same recall; M 32 built no faster per recall and searched slower.
+ * Lower efConstruction builds faster and needs a larger ef for the same recall; the table shows
+ * both. M 32 was tried and dropped (docs/benchmarks.md: fewer QPS at the same recall).
  */
 const SHARDED: Params = { M: 16, efConstruction: 64, shards: Math.max(2, Math.min(os.availableParallelism(), 8)) };
 
@@ -229,7 +229,7 @@ export async function runAnn(argv: string[] = process.argv.slice(2)): Promise<vo
     console.log(`building ${name} (M=${params.M}, efConstruction=${params.efConstruction}, ${how})...`);
     const b = params.shards > 1 ? await buildSharded(params, base, dim, root) : await buildSingle(params, base, dim, root, name);
     built.push({ name, ...b, curve: curve(b.shards, queries, dim, truth), operating: operatingPoint(b.shards, tune, evalSet, dim) });
-    b.shards.length = 0; // measured: let the graphs go before the next build (3 x 2 GiB at --large)
+    b.shards.length = 0; // measured: let the graphs go before the next build (2 x 2 GiB at --large)
   }
 
   console.log('\nindex build, memory, persistence');

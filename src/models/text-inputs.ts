@@ -54,17 +54,6 @@ export function feedsFor(ms: ModelSession, enc: EncodedTexts, indices: number[],
   return feeds;
 }
 
-/** All texts in one tensor, padded to the longest (`padding: true`) or to `maxLength`. */
-export function textFeeds(
-  tokenizer: PreTrainedTokenizer,
-  ms: ModelSession,
-  texts: string[],
-  opts: { padding: true | 'max_length'; maxLength: number },
-): Record<string, ort.Tensor> {
-  const enc = encodeTexts(tokenizer, texts, opts.maxLength);
-  return feedsFor(ms, enc, texts.map((_, i) => i), opts.padding === 'max_length' ? opts.maxLength : undefined);
-}
-
 /**
  * Splits a batch into runs of similar token count. Padding a batch to its longest text wastes
  * compute on CPU, where cost grows with batch x length; an extra run costs roughly `runCostTokens`
